@@ -1,0 +1,138 @@
+"""The ``skills-sim`` command line (see ../shared/design/INTERFACE.md for the contract).
+
+Exit status: 0 done; 2 bad input (the message names file, key, value and what is allowed, and
+nothing is written); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .params import BASELINE_PATH, ParamError, load_params, parse_set_options
+
+
+def _progress_enabled() -> bool:
+    return sys.stderr.isatty()
+
+
+def cmd_run(args) -> int:
+    from .io import default_out, manifest, now_iso, write_json, write_parquet
+    from .runner import run_one
+
+    params = load_params(args.params, parse_set_options(args.set))
+    out = Path(args.out) if args.out else default_out("run")
+    started = now_iso()
+    result = run_one(params, seed=args.seed, scenario=Path(args.params).stem,
+                     progress=_progress_enabled())
+    write_parquet(result.annual, out / "annual.parquet")
+    write_parquet(result.monthly, out / "monthly.parquet")
+    write_json(manifest("run", params.to_dict(), {"seed": args.seed}, started,
+                        params_file=str(args.params), overrides=args.set or []),
+               out / "manifest.json")
+    _print_annual(result.annual)
+    print(f"wrote {out}/annual.parquet, monthly.parquet, manifest.json")
+    return 0
+
+
+def _print_annual(annual) -> None:
+    if annual.empty:
+        return
+    table = annual.pivot_table(index="target", columns="year", values="value")
+    print(table.round(3).to_string())
+
+
+def cmd_check(args) -> int:
+    path = Path(args.params)
+    from .params import read_toml
+
+    raw = read_toml(path)
+    if "sweep" in raw:
+        from .sweep import load_sweep  # noqa: PLC0415 - only sweep files need it
+
+        sweep = load_sweep(path)
+        print(f"{path}: OK (sweep of {sweep.n_points} points x {sweep.replicates} replicates)")
+        return 0
+    params = load_params(path, parse_set_options(getattr(args, "set", None)))
+    print(f"{path}: OK ({params.run.years} years from {params.run.start_year}, "
+          f"{len(params.sectors)} sectors, {params.run.persons_per_agent} person(s) per agent)")
+    return 0
+
+
+def cmd_forecast(args) -> int:
+    from .forecast import forecast_command
+
+    return forecast_command(args)
+
+
+def cmd_plot(args) -> int:
+    from .plotting import plot_command
+
+    return plot_command(args)
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import sweep_command
+
+    return sweep_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skills-sim",
+        description="Agent-based forecast of a city's industry-education integration plan.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    set_help = "override a parameter with a dotted key, e.g. --set budget.total_yuan=2.5e8"
+
+    p = sub.add_parser("run", help="one simulation to the horizon")
+    p.add_argument("params", nargs="?", default=str(BASELINE_PATH), help="parameter file")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--out", help="output folder (default: a new folder under results/)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("forecast", help="Monte Carlo forecast of every target")
+    p.add_argument("params", nargs="*", default=[str(BASELINE_PATH)],
+                   help="parameter files; several = scenarios compared side by side")
+    p.add_argument("--replicates", type=int, default=None, help="replicates per scenario")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--seed", type=int, default=20220101, help="master seed")
+    p.add_argument("--out", help="output folder (default: a new folder under results/)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=cmd_forecast)
+
+    p = sub.add_parser("sweep", help="a parameter sweep described by a sweep file (resumable)")
+    p.add_argument("sweep", help="sweep file (TOML)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
+    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("plot", help="redraw the figures of a finished run, forecast or sweep")
+    p.add_argument("dir", help="output folder")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("check", help="validate a parameter or sweep file")
+    p.add_argument("params", help="parameter or sweep file")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ParamError as exc:
+        print(f"skills-sim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"skills-sim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Enrollment: the track split, school-and-major choice, and rationed admission.
+
+Each summer a cohort of junior-high graduates (a demographic path with noise) splits into the
+general track (rationed seats, not simulated further) and vocational applicants. Applicants rank
+every open major ``o = (school s, group g)`` of their track by a random-utility rule
+
+    U_io = b_dist * km(home_i, s) + b_rep * reputation_s + b_prosp * prospects_g
+           + b_int * interest_ig + Gumbel noise
+
+and admission is rationed in proposal rounds: each unplaced applicant proposes to the best
+major still open to them; an over-subscribed major keeps its most able proposers and rejects
+the rest, who try their next choice. Applicants still unplaced after the last round do not
+enrol. Higher-vocational colleges admit this year's secondary graduates who chose further study
+together with a pool from general senior high, by the same rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .schools import SchoolTable
+from .signals import family_prospects
+from .students import HIGHER, SECONDARY, State
+
+
+def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndarray:
+    """Round to an integer up or down with the probabilities that keep the mean."""
+    x = np.asarray(x, dtype=float)
+    return np.floor(x + rng.random(x.shape)).astype(np.int64)
+
+
+def cohort_size(model, year: int) -> float:
+    """Junior-high graduates (persons) in ``year``: trend times a yearly draw, memoised."""
+    d = model.p.demography
+    if year not in model.cohorts:
+        trend = (1.0 + d.cohort_trend_per_year) ** (year - model.p.run.start_year)
+        model.cohorts[year] = d.junior_high_graduates * trend * float(
+            np.exp(model.rng.normal(0.0, d.cohort_noise_sd))
+        )
+    return model.cohorts[year]
+
+
+def draw_interest(model, n: int) -> np.ndarray:
+    """(n, G) interest shares over major groups: Dirichlet around students' mean tastes."""
+    alpha = model.p.students.interest_concentration * model.preference
+    g = model.rng.gamma(alpha, size=(n, len(alpha)))
+    return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
+
+
+def draw_attachment(model, n: int) -> np.ndarray:
+    ps = model.p.students
+    return model.rng.beta(ps.attachment_alpha, ps.attachment_beta, n)
+
+
+def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
+    """Options of a track: arrays of school, group and integer seats of each open major."""
+    s_idx, g_idx = np.nonzero(schools.offered & (schools.track == track)[:, None])
+    seats = stochastic_round(rng, schools.seats[s_idx, g_idx])
+    keep = seats > 0
+    return s_idx[keep], g_idx[keep], seats[keep]
+
+
+def choice_utility(model, home, interest, opt_school, opt_group) -> np.ndarray:
+    """(n, O) utility of every applicant for every open major, with Gumbel noise."""
+    pc, schools = model.p.school_choice, model.schools
+    km = model.city.km_matrix(home, schools.cell)[:, opt_school]
+    prospects = family_prospects(model)
+    fixed = (pc.beta_reputation * schools.reputation[opt_school]
+             + pc.beta_prospects * prospects[opt_group]).astype(np.float32)
+    u = pc.beta_distance_per_km * km
+    u += fixed[None, :]
+    u += np.float32(pc.beta_interest) * interest[:, opt_group].astype(np.float32)
+    u -= np.log(-np.log(model.rng.random(u.shape, dtype=np.float32) + np.float32(1e-12)))
+    return u
+
+
+def ration(utility: np.ndarray, priority: np.ndarray, seats: np.ndarray, rounds: int):
+    """Proposal rounds with ability priority. Returns (assigned option or -1, first choice)."""
+    n, n_opt = utility.shape
+    assigned = np.full(n, -1, dtype=np.int64)
+    if n == 0 or n_opt == 0:
+        return assigned, np.full(n, -1, dtype=np.int64)
+    u = utility
+    seats = seats.astype(np.int64).copy()
+    first_choice = np.argmax(u, axis=1)
+    active = np.arange(n)
+    for _ in range(rounds):
+        if active.size == 0:
+            break
+        pick = np.argmax(u[active], axis=1)
+        has_option = np.isfinite(u[active, pick])
+        active, pick = active[has_option], pick[has_option]
+        order = np.lexsort((-priority[active], pick))
+        who, where = active[order], pick[order]
+        rank = np.arange(len(where)) - np.searchsorted(where, where, side="left")
+        accept = rank < seats[where]
+        assigned[who[accept]] = where[accept]
+        seats -= np.bincount(where[accept], minlength=n_opt)
+        active = who[~accept]
+        u[active, where[~accept]] = -np.inf
+        full = np.flatnonzero(seats <= 0)
+        if full.size and active.size:
+            u[np.ix_(active, full)] = -np.inf
+    return assigned, first_choice
+
+
+def _book_intake(model, track: int, opt_school, opt_group, assigned, first_choice) -> None:
+    """Record entrants and applications by school and group; update the under-enrolment count."""
+    schools, S, G = model.schools, model.schools.n, len(model.groups)
+    placed = assigned >= 0
+    entrants = np.zeros((S, G))
+    np.add.at(entrants, (opt_school[assigned[placed]], opt_group[assigned[placed]]), 1)
+    apps = np.zeros((S, G))
+    has_first = first_choice >= 0
+    np.add.at(apps, (opt_school[first_choice[has_first]], opt_group[first_choice[has_first]]), 1)
+    model.record_year("entrants_by_school_group", entrants)
+    model.record_year("applications_by_school_group", apps)
+    model.record_year(f"entrants_by_group.{track}", entrants.sum(axis=0))
+    model.flow(f"entrants.{('secondary', 'higher')[track]}", placed.sum())
+
+    of_track = schools.offered & (schools.track == track)[:, None]
+    under = entrants * model.persons_per_agent < model.p.major_adjustment.min_entrants
+    schools.under_years[:] = np.where(of_track & under, schools.under_years + 1,
+                                      np.where(of_track, 0, schools.under_years))
+
+
+def admit_secondary(model) -> None:
+    """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
+    d, rng = model.p.demography, model.rng
+    expected = cohort_size(model, model.year) * (1 - d.general_track_share) * d.vocational_uptake
+    n = int(stochastic_round(rng, expected / model.persons_per_agent))
+    home = model.city.sample_cells(rng, n, model.city.population)
+    ability = rng.normal(0.0, 1.0, n).astype(np.float32)
+    interest = draw_interest(model, n)
+    opt_school, opt_group, seats = open_majors(model.schools, SECONDARY, rng)
+    u = choice_utility(model, home, interest, opt_school, opt_group)
+    assigned, first = ration(u, ability, seats, model.p.school_choice.admission_rounds)
+    _book_intake(model, SECONDARY, opt_school, opt_group, assigned, first)
+
+    placed = np.flatnonzero(assigned >= 0)
+    o = assigned[placed]
+    idx = model.students.append(
+        len(placed),
+        home=home[placed],
+        ability=ability[placed],
+        attachment=draw_attachment(model, len(placed)),
+        interest_own=interest[placed, opt_group[o]],
+        track=SECONDARY,
+        school=opt_school[o],
+        group=opt_group[o],
+        year=1,
+        state=State.ENROLLED,
+        entry_year=model.year,
+    )
+    model.add_student_agents(idx)
+
+
+def admit_higher(model) -> None:
+    """Summer: higher-vocational colleges admit secondary graduates and the general-track pool."""
+    st, rng, G = model.students, model.rng, len(model.groups)
+    progressors = np.flatnonzero(
+        (st.view("state") == State.FURTHER_STUDY)
+        & (st.view("track") == SECONDARY)
+        & (st.view("grad_year") == model.year)
+    )
+    # A progressor's tastes: their interest in the group they studied, the rest spread evenly.
+    own = st.interest_own[progressors]
+    prog_interest = np.repeat(((1.0 - own) / (G - 1))[:, None], G, axis=1)
+    prog_interest[np.arange(len(progressors)), st.group[progressors]] = own
+
+    d = model.p.demography
+    cohort_index = cohort_size(model, model.year - 3) / d.junior_high_graduates
+    n_pool = int(stochastic_round(
+        rng, d.higher_entrants_from_general * cohort_index / model.persons_per_agent))
+    pool_home = model.city.sample_cells(rng, n_pool, model.city.population)
+    pool_ability = rng.normal(0.0, 1.0, n_pool).astype(np.float32)
+    pool_interest = draw_interest(model, n_pool)
+
+    home = np.r_[st.home[progressors], pool_home]
+    ability = np.r_[st.ability[progressors], pool_ability]
+    interest = np.vstack([prog_interest, pool_interest])
+    opt_school, opt_group, seats = open_majors(model.schools, HIGHER, rng)
+    u = choice_utility(model, home, interest, opt_school, opt_group)
+    assigned, first = ration(u, ability, seats, model.p.school_choice.admission_rounds)
+    _book_intake(model, HIGHER, opt_school, opt_group, assigned, first)
+
+    n_prog = len(progressors)
+    got = np.flatnonzero(assigned[:n_prog] >= 0)
+    rows, o = progressors[got], assigned[got]
+    st.track[rows] = HIGHER
+    st.school[rows] = opt_school[o]
+    st.group[rows] = opt_group[o]
+    st.interest_own[rows] = prog_interest[got, opt_group[o]]
+    st.year[rows] = 1
+    st.state[rows] = State.ENROLLED
+    st.entry_year[rows] = model.year
+    st.was_secondary[rows] = True
+
+    pool_got = np.flatnonzero(assigned[n_prog:] >= 0)
+    o = assigned[n_prog + pool_got]
+    new = st.append(
+        len(pool_got),
+        home=pool_home[pool_got],
+        ability=pool_ability[pool_got],
+        attachment=draw_attachment(model, len(pool_got)),
+        interest_own=pool_interest[pool_got, opt_group[o]],
+        track=HIGHER,
+        school=opt_school[o],
+        group=opt_group[o],
+        year=1,
+        state=State.ENROLLED,
+        entry_year=model.year,
+    )
+    model.add_student_agents(np.r_[rows, new])
+
+
+def seed_initial_students(model) -> None:
+    """The city as it stands at the start: every year of every programme already enrolled."""
+    p, rng, schools, city = model.p, model.rng, model.schools, model.city
+    years = p.students.programme_years
+    dropout = np.array([p.students.dropout_secondary_per_year, p.students.dropout_higher_per_year])
+    start = p.run.start_year
+    for s in range(schools.n):  # a loop over schools; students are drawn in blocks
+        track = int(schools.track[s])
+        groups = np.flatnonzero(schools.offered[s])
+        # Cohort y entered y years ago and has been thinned by y - 0.6 years of drop-out.
+        counts = np.concatenate([
+            stochastic_round(rng, schools.seats[s, groups] * p.schools.initial_fill
+                             * (1 - dropout[track]) ** (y - 0.6))
+            for y in range(1, years + 1)
+        ])
+        n = int(counts.sum())
+        if n == 0:
+            continue
+        group = np.repeat(np.tile(groups, years), counts)  # counts are laid out year by group
+        year = np.repeat(np.repeat(np.arange(1, years + 1), len(groups)), counts)
+        km = city.km(np.arange(city.n_cells), np.full(city.n_cells, schools.cell[s]))
+        home = city.sample_cells(rng, n, city.population * np.exp(
+            p.school_choice.beta_distance_per_km * km))
+        alpha = p.students.interest_concentration * model.preference
+        interest_own = rng.beta(alpha[group], alpha.sum() - alpha[group])
+        idx = model.students.append(
+            n,
+            home=home,
+            ability=rng.normal(0.0, 1.0, n),
+            attachment=draw_attachment(model, n),
+            interest_own=interest_own,
+            track=track,
+            school=s,
+            group=group,
+            year=year,
+            state=State.ENROLLED,
+            entry_year=start - year,
+        )
+        model.add_student_agents(idx)

@@ -1,0 +1,146 @@
+"""Graduation destinations: job search, hiring and retention in the city.
+
+In each search month every graduate still searching makes ``rounds`` draws of local openings
+(enterprises drawn in proportion to their open vacancies). Without the platform an opening at
+distance ``d`` km is seen with probability ``exp(-d / search_decay_km)``. The graduate compares
+the best opening seen with leaving the city, further study and waiting:
+
+    U_local   = b_w ln(wage index_e * (1 or unmatched factor)) + b_match * matched
+                + b_km * km(home, e) + b_attach * attachment + Gumbel
+    U_outside = b_w ln(mean local wage index * (1 + premium)) - moving cost + Gumbel
+    U_study   = c_study(track) + b_ability * ability + Gumbel
+    U_wait    = c_wait + Gumbel
+
+An enterprise receiving more applicants than open posts in a group hires the best by
+``w_ability * ability + w_match * matched``; the rejected search again. Whoever is still
+searching when the season closes takes their best non-local option. Waiting (for an exam,
+military service, a family business) ends the search: the graduate counts as not employed. Unfilled vacancies at the close are the city's skills shortage.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .students import DESTINATIONS, HIGHER, SECONDARY, TRACKS, State
+
+SEARCH_ROUNDS_PER_MONTH = 3  # application rounds within one search month (campus fairs)
+
+_LOCAL, _OUTSIDE, _STUDY, _WAIT = 0, 1, 2, 3
+
+
+def _gumbel(rng, shape):
+    return -np.log(-np.log(rng.random(shape) + 1e-12))
+
+
+def outside_options(model, idx: np.ndarray) -> np.ndarray:
+    """(n, 3) utilities of leaving the city, further study and waiting, with noise."""
+    lm, st = model.p.labour_market, model.students
+    track = st.track[idx]
+    mean_index = float(np.average(model.enterprises.wage_index, weights=model.enterprises.employees))
+    u = np.empty((len(idx), 3))
+    u[:, 0] = lm.beta_log_wage * np.log(mean_index * (1.0 + lm.outside_wage_premium)) - lm.outside_moving_cost
+    u[:, 1] = (np.where(track == SECONDARY, lm.further_study_secondary, lm.further_study_higher)
+               + lm.further_study_ability * st.ability[idx])
+    u[:, 2] = lm.wait_utility
+    return u + _gumbel(model.rng, u.shape)
+
+
+def _settle(model, idx: np.ndarray, state: State) -> None:
+    """Give graduates ``idx`` their final destination and count it."""
+    if idx.size == 0:
+        return
+    st = model.students
+    st.state[idx] = state
+    name = DESTINATIONS[state]
+    track = st.track[idx]
+    for t in (SECONDARY, HIGHER):
+        n = int((track == t).sum())
+        model.flow(f"destination.{TRACKS[t]}.{name}", n)
+    model.remove_student_agents(idx)
+
+
+def _search_round(model, closing: bool) -> None:
+    st, ent, lm, rng = model.students, model.enterprises, model.p.labour_market, model.rng
+    idx = np.flatnonzero(st.view("state") == State.SEARCHING)
+    if idx.size == 0:
+        return
+    n, K = idx.size, lm.candidates_seen
+    other = outside_options(model, idx)
+
+    open_by_firm = ent.vacancies.sum(axis=1)
+    best_local = np.full(n, -np.inf)
+    firm = np.full(n, -1)
+    matched = np.zeros(n, dtype=bool)
+    if open_by_firm.sum() > 0:
+        cdf = np.cumsum(open_by_firm, dtype=np.float64)
+        cand = np.searchsorted(cdf, rng.random((n, K)) * cdf[-1], side="right")
+        km = model.city.km(st.home[idx][:, None], ent.cell[cand])
+        decay = model.search_decay_km()
+        seen = rng.random((n, K)) < np.exp(-km / decay) if np.isfinite(decay) else np.ones((n, K), bool)
+        group = st.group[idx].astype(np.int64)
+        is_match = ent.vacancies[cand, group[:, None]] > 0
+        # Pay relative to the track's graduate wage (the track's level cancels across options).
+        pay = ent.wage_index[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
+        u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
+             + lm.beta_commute_per_km * km + lm.beta_attachment * st.attachment[idx][:, None]
+             + model.local_job_bonus(idx)[:, None] + _gumbel(rng, (n, K)))
+        u[~seen] = -np.inf
+        k = np.argmax(u, axis=1)
+        rows = np.arange(n)
+        best_local, firm, matched = u[rows, k], cand[rows, k], is_match[rows, k]
+
+    choice = np.argmax(np.column_stack([best_local, other]), axis=1)
+    fallback = 1 + np.argmax(other, axis=1)  # the best option if no local offer comes
+
+    # Applications: one post per applicant, in their group if the firm has one, else its
+    # largest open group. Firms rank applicants and fill posts in that order.
+    app = np.flatnonzero(choice == _LOCAL)
+    hired = np.zeros(n, dtype=bool)
+    if app.size:
+        f = firm[app]
+        g = np.where(matched[app], st.group[idx[app]], np.argmax(ent.vacancies[f], axis=1))
+        score = (lm.employer_ability_weight * st.ability[idx[app]]
+                 + lm.employer_match_weight * matched[app] + 1e-3 * rng.random(app.size))
+        key = f.astype(np.int64) * len(model.groups) + g
+        order = np.lexsort((-score, key))
+        k_sorted = key[order]
+        rank = np.arange(app.size) - np.searchsorted(k_sorted, k_sorted, side="left")
+        ok = rank < ent.vacancies[f[order], g[order]]
+        take = order[ok]
+        np.subtract.at(ent.vacancies, (f[take], g[take]), 1)
+        hired[app[take]] = True
+        st.employer[idx[app[take]]] = f[take]
+        model.flow("vacancies.filled", take.size)
+        _settle(model, idx[app[take]][matched[app[take]]], State.LOCAL_MATCHED)
+        _settle(model, idx[app[take]][~matched[app[take]]], State.LOCAL_UNMATCHED)
+
+    # Leaving, studying and waiting are final; a rejected applicant searches again, and at
+    # the close takes their best non-local option instead.
+    final = np.where(choice == _LOCAL, fallback, choice)
+    settles = ~hired & ((choice != _LOCAL) | closing)
+    for option, state in ((_OUTSIDE, State.OUTSIDE), (_STUDY, State.FURTHER_STUDY),
+                          (_WAIT, State.NOT_EMPLOYED)):
+        _settle(model, idx[settles & (final == option)], state)
+
+
+def job_search(model) -> None:
+    """A search month: several rounds of applications; the last month closes the season."""
+    closing = model.month == model.p.labour_market.search_months[-1]
+    for r in range(SEARCH_ROUNDS_PER_MONTH):
+        _search_round(model, closing=closing and r == SEARCH_ROUNDS_PER_MONTH - 1)
+    if closing:
+        close_season(model)
+
+
+def close_season(model) -> None:
+    """End of recruitment: count unfilled vacancies and each school's graduate outcomes."""
+    ent, st = model.enterprises, model.students
+    unfilled = int(ent.vacancies.sum())
+    model.flow("vacancies.unfilled", unfilled)
+    ent.vacancies[:] = 0
+    grads = np.flatnonzero(st.view("grad_year") == model.year)
+    G = len(model.groups)
+    matched = np.zeros((model.schools.n, G))
+    ok = st.state[grads] == State.LOCAL_MATCHED
+    np.add.at(matched, (st.school[grads[ok]], st.group[grads[ok]]), 1)
+    model.record_year("local_matched_by_school_group", matched)

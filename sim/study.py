@@ -1,0 +1,68 @@
+"""Study: drop-out, progression through the years of a programme, and graduation.
+
+Drop-out is a monthly hazard. For a student of average ability and interest it equals the
+track's yearly rate spread over twelve months; lower ability and weaker interest in one's own
+major raise the odds:
+
+    logit h_i = logit h_track - c_ability * ability_i + c_interest * (1 - interest_i / mean)
+
+Students in the final year graduate in June and start their search; the others move up a year
+when term starts in September.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .students import HIGHER, SECONDARY, TRACKS, State
+
+
+def _logit(p):
+    return np.log(p / (1.0 - p))
+
+
+def dropout(model) -> None:
+    """Every month: enrolled students leave their programme with an individual hazard."""
+    st, ps = model.students, model.p.students
+    enrolled = np.flatnonzero(st.view("state") == State.ENROLLED)
+    if enrolled.size == 0:
+        return
+    yearly = np.array([ps.dropout_secondary_per_year, ps.dropout_higher_per_year])
+    monthly = 1.0 - (1.0 - yearly) ** (1.0 / 12.0)
+    if not monthly.any():
+        return
+    track = st.track[enrolled]
+    mean_interest = 1.0 / len(model.groups)
+    z = (_logit(np.maximum(monthly, 1e-12))[track]
+         - ps.dropout_ability_coef * st.ability[enrolled]
+         + ps.dropout_interest_coef * np.clip(1.0 - st.interest_own[enrolled] / mean_interest, -1, 1))
+    leaves = model.rng.random(enrolled.size) < 1.0 / (1.0 + np.exp(-z))
+    gone = enrolled[leaves]
+    st.state[gone] = State.DROPPED_OUT
+    for t in (SECONDARY, HIGHER):
+        model.flow(f"dropouts.{TRACKS[t]}", int((track[leaves] == t).sum()))
+    model.remove_student_agents(gone)
+
+
+def graduation(model) -> None:
+    """June: final-year students graduate and begin choosing a destination."""
+    st = model.students
+    final = np.flatnonzero((st.view("state") == State.ENROLLED)
+                           & (st.view("year") >= model.p.students.programme_years))
+    st.state[final] = State.SEARCHING
+    st.grad_year[final] = model.year
+    track = st.track[final]
+    for t in (SECONDARY, HIGHER):
+        model.flow(f"graduates.{TRACKS[t]}", int((track == t).sum()))
+    G = len(model.groups)
+    model.record_year("graduates_by_group", np.bincount(st.group[final], minlength=G))
+    by_sg = np.zeros((model.schools.n, G))
+    np.add.at(by_sg, (st.school[final], st.group[final]), 1)
+    model.record_year("graduates_by_school_group", by_sg)
+
+
+def new_term(model) -> None:
+    """September: continuing students move up a year (this summer's entrants start year 1)."""
+    st = model.students
+    moving = (st.view("state") == State.ENROLLED) & (st.view("entry_year") < model.year)
+    st.year[: st.n][moving] += 1
