@@ -1,0 +1,52 @@
+"""Behaviour the model must show, averaged over seeds (MODEL.md, "Behaviour ... checked by tests")."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import SkillsModel
+
+SEEDS = range(4)
+
+
+def mean_target(target, seeds=SEEDS, **overrides):
+    values = []
+    for seed in seeds:
+        annual = SkillsModel(seed=seed, **{"run.persons_per_agent": 10, "run.years": 2},
+                             **overrides).run().annual()
+        values.append(annual.loc[annual["target"] == target, "value"].mean())
+    return np.mean(values), np.std(values) / np.sqrt(len(values))
+
+
+def test_larger_outside_wage_premium_lowers_local_employment():
+    low, se_low = mean_target("T9", **{"labour_market.outside_wage_premium": 0.1})
+    high, se_high = mean_target("T9", **{"labour_market.outside_wage_premium": 0.6})
+    assert high < low - 3 * max(se_low, se_high, 0.005), (low, high)
+
+
+def test_stronger_hometown_attachment_raises_local_employment():
+    weak, _ = mean_target("T9", **{"labour_market.beta_attachment": 0.5})
+    strong, _ = mean_target("T9", **{"labour_market.beta_attachment": 4.0})
+    assert strong > weak + 0.02, (weak, strong)
+
+
+def entrant_swings(model) -> float:
+    """RMS of year-on-year log change of entrants by major group: the size of the cycles."""
+    years = [y for y in sorted(model.year_log) if y >= model.p.run.start_year
+             and "entrants_by_group.0" in model.year_log[y]]
+    entrants = np.array([model.year_log[y]["entrants_by_group.0"]
+                         + model.year_log[y]["entrants_by_group.1"] for y in years])
+    return float(np.sqrt((np.diff(np.log(entrants + 1.0), axis=0) ** 2).mean()))
+
+
+def test_stale_signals_with_fast_adjustment_give_a_cobweb():
+    """Freeman's cobweb: schools chasing lagged vacancy/graduate ratios overshoot; current
+    signals that count students still in training damp the swings."""
+    fast = {"run.persons_per_agent": 10, "run.years": 12,
+            "major_adjustment.speed": 0.8, "major_adjustment.elasticity": 1.0}
+    stale = {"major_adjustment.signal_lag_years": 2, "major_adjustment.signal_noise_sd": 0.3}
+    current = {"major_adjustment.signal_lag_years": 0, "major_adjustment.signal_noise_sd": 0.05,
+               "major_adjustment.signal_sees_pipeline": True}
+    swings_stale = [entrant_swings(SkillsModel(seed=s, **fast, **stale).run()) for s in range(3)]
+    swings_current = [entrant_swings(SkillsModel(seed=s, **fast, **current).run()) for s in range(3)]
+    assert min(swings_stale) > 2 * max(swings_current), (swings_stale, swings_current)
