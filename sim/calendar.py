@@ -2,13 +2,19 @@
 
 One step is one month. In the baseline calendar (months come from the parameter file):
 
-    every month  employment dynamics -> drop-out
-    January      new fiscal year: sector shocks, schools' adjustment budgets
-    March        enterprises post graduate vacancies -> schools adjust majors for the autumn
+    every month  employment dynamics -> drop-out -> platform -> education groups (at launch)
+                 -> apprenticeship progress -> training-base construction -> social training
+    January      new fiscal year: budget lines, sector shocks, schools' adjustment budgets
+    March        enterprises post graduate vacancies, sponsors reserve posts for order-class
+                 graduates -> schools adjust majors -> training-base agreements
+    April        1+X pilot majors approved
+    May          1+X exams for final-year students in pilot majors
     June         final-year students graduate -> job search (rounds of applications)
     July         job search; the season closes: unfilled vacancies counted, outcomes booked
     August       admission: higher-vocational colleges, then secondary schools
-    September    term starts: continuing students move up a year
+    September    term starts: continuing students move up a year -> apprenticeship intake
+    October      order classes formed
+    December     demonstration combos certified -> idle partnerships reviewed
 
 ``Calendar.describe()`` prints the table for the parameters in force, so "what happens in
 June" has one answer.
@@ -49,11 +55,13 @@ class Calendar:
 
 
 def new_fiscal_year(model) -> None:
+    if model.month_index > 0:  # the first year's budget is set up with the model
+        model.budget.new_year(model.year)
     labour_demand.new_year_shocks(model)
     model.schools.budget_yuan[:] = model.p.schools.adjustment_budget_yuan
 
 
-def build_calendar(p: Params) -> Calendar:
+def build_calendar(p: Params, programmes: dict) -> Calendar:
     cal = Calendar(every_month=[
         ("employment dynamics", labour_demand.employment_dynamics),
         ("drop-out", study.dropout),
@@ -64,6 +72,7 @@ def build_calendar(p: Params) -> Calendar:
     # Vacancies are posted in the adjustment month (or before search starts, if earlier).
     post_month = min(adjust, search[0])
     cal.add(post_month, "post vacancies", labour_demand.post_vacancies)
+    cal.add(post_month, "sponsors reserve posts", programmes["order_classes"].reserve_posts)
     cal.add(adjust, "major adjustment", major_adjustment.adjust_majors)
     cal.add(search[0], "graduation", study.graduation)
     for m in search:
@@ -71,4 +80,11 @@ def build_calendar(p: Params) -> Calendar:
     cal.add(ADMISSION_MONTH, "admission (higher)", enrollment.admit_higher)
     cal.add(ADMISSION_MONTH, "admission (secondary)", enrollment.admit_secondary)
     cal.add(TERM_START_MONTH, "term starts", study.new_term)
+    # The plan's programmes, in the months they act (each does nothing before its launch).
+    for programme in programmes.values():
+        for month, name, process in programme.schedule():
+            if month is None:
+                cal.every_month.append((name, process))
+            else:
+                cal.add(month, name, process)
     return cal

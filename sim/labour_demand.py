@@ -28,6 +28,8 @@ class EnterpriseTable:
     wage_index: np.ndarray      # (E,) float: pay relative to the city's graduate wage
     leading: np.ndarray         # (E,) bool: one of the city's largest (leading) firms
     vacancies: np.ndarray       # (E, G) int: open graduate vacancies (agents) this season
+    unfilled_last: np.ndarray   # (E,) int: vacancies left unfilled at the close of last season
+    propensity: np.ndarray      # (E,) float in [0, 1]: propensity to cooperate with schools
     sector_shock: np.ndarray    # (G,) float: current yearly sector growth shock
 
     @property
@@ -72,6 +74,8 @@ def build_enterprises(p: Params, city: City, rng: np.random.Generator) -> Enterp
         wage_index=wage_index,
         leading=leading,
         vacancies=np.zeros((pe.n, G), dtype=np.int32),
+        unfilled_last=np.zeros(pe.n, dtype=np.int64),
+        propensity=rng.beta(p.partnerships.propensity_alpha, p.partnerships.propensity_beta, pe.n),
         sector_shock=np.zeros(G),
     )
 

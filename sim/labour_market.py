@@ -64,43 +64,53 @@ def _search_round(model, closing: bool) -> None:
     idx = np.flatnonzero(st.view("state") == State.SEARCHING)
     if idx.size == 0:
         return
-    n, K = idx.size, lm.candidates_seen
+    n = idx.size
     other = outside_options(model, idx)
 
+    # Openings drawn in proportion to open posts, plus the post an order-class sponsor or an
+    # apprenticeship host holds for the graduate (always seen, worth a bonus).
     open_by_firm = ent.vacancies.sum(axis=1)
-    best_local = np.full(n, -np.inf)
-    firm = np.full(n, -1)
-    matched = np.zeros(n, dtype=bool)
-    if open_by_firm.sum() > 0:
-        cdf = np.cumsum(open_by_firm, dtype=np.float64)
-        cand = np.searchsorted(cdf, rng.random((n, K)) * cdf[-1], side="right")
-        km = model.city.km(st.home[idx][:, None], ent.cell[cand])
-        decay = model.search_decay_km()
-        seen = rng.random((n, K)) < np.exp(-km / decay) if np.isfinite(decay) else np.ones((n, K), bool)
-        group = st.group[idx].astype(np.int64)
-        is_match = ent.vacancies[cand, group[:, None]] > 0
-        # Pay relative to the track's graduate wage (the track's level cancels across options).
-        pay = ent.wage_index[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
-        u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
-             + lm.beta_commute_per_km * km + lm.beta_attachment * st.attachment[idx][:, None]
-             + model.local_job_bonus(idx)[:, None] + _gumbel(rng, (n, K)))
-        u[~seen] = -np.inf
-        k = np.argmax(u, axis=1)
-        rows = np.arange(n)
-        best_local, firm, matched = u[rows, k], cand[rows, k], is_match[rows, k]
+    K = model.candidates_seen() if open_by_firm.sum() > 0 else 0
+    cdf = np.cumsum(open_by_firm, dtype=np.float64)
+    cand = np.searchsorted(cdf, rng.random((n, K)) * cdf[-1], side="right") if K else np.empty((n, 0), int)
+    sponsor, host = st.sponsor[idx], st.apprentice_firm[idx]
+    offer = np.where(sponsor >= 0, sponsor, host)
+    offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
+                           model.p.apprenticeship.beta_apprentice_offer)
+    cand = np.column_stack([cand, np.maximum(offer, 0)])
+    km = model.city.km(st.home[idx][:, None], ent.cell[cand])
+    decay = model.search_decay_km()
+    seen = rng.random(cand.shape) < np.exp(-km / decay) if np.isfinite(decay) else np.ones(cand.shape, bool)
+    seen[:, -1] = offer >= 0
+    group = st.group[idx].astype(np.int64)
+    is_match = ent.vacancies[cand, group[:, None]] > 0
+    # Pay relative to the track's graduate wage (the track's level cancels across options).
+    pay = ent.wage_index[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
+    u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
+         + lm.beta_commute_per_km * km + lm.beta_attachment * st.attachment[idx][:, None]
+         + model.local_job_bonus(idx)[:, None] + _gumbel(rng, cand.shape))
+    u[:, -1] += offer_bonus
+    u[~seen] = -np.inf
+    k = np.argmax(u, axis=1)
+    rows = np.arange(n)
+    best_local, firm, matched = u[rows, k], cand[rows, k], is_match[rows, k]
+    own_offer = (k == cand.shape[1] - 1) & (offer >= 0)
 
     choice = np.argmax(np.column_stack([best_local, other]), axis=1)
     fallback = 1 + np.argmax(other, axis=1)  # the best option if no local offer comes
 
     # Applications: one post per applicant, in their group if the firm has one, else its
-    # largest open group. Firms rank applicants and fill posts in that order.
+    # largest open group. Firms hire their own trainees first, then rank by ability, major
+    # match and certificate, and fill posts in that order.
     app = np.flatnonzero(choice == _LOCAL)
     hired = np.zeros(n, dtype=bool)
     if app.size:
         f = firm[app]
         g = np.where(matched[app], st.group[idx[app]], np.argmax(ent.vacancies[f], axis=1))
         score = (lm.employer_ability_weight * st.ability[idx[app]]
-                 + lm.employer_match_weight * matched[app] + 1e-3 * rng.random(app.size))
+                 + lm.employer_match_weight * matched[app]
+                 + model.p.certificates.employer_weight * st.certificate[idx[app]]
+                 + 100.0 * own_offer[app] + 1e-3 * rng.random(app.size))
         key = f.astype(np.int64) * len(model.groups) + g
         order = np.lexsort((-score, key))
         k_sorted = key[order]
@@ -109,10 +119,15 @@ def _search_round(model, closing: bool) -> None:
         take = order[ok]
         np.subtract.at(ent.vacancies, (f[take], g[take]), 1)
         hired[app[take]] = True
-        st.employer[idx[app[take]]] = f[take]
+        new_hires = idx[app[take]]
+        st.employer[new_hires] = f[take]
         model.flow("vacancies.filled", take.size)
-        _settle(model, idx[app[take]][matched[app[take]]], State.LOCAL_MATCHED)
-        _settle(model, idx[app[take]][~matched[app[take]]], State.LOCAL_UNMATCHED)
+        model.flow("order_classes.delivered", int((st.sponsor[new_hires] >= 0).sum()))
+        model.flow("order_classes.hired_by_sponsor",
+                   int((st.sponsor[new_hires] == f[take]).sum()))
+        model.programmes["retention"].pay_stayers(take.size)
+        _settle(model, new_hires[matched[app[take]]], State.LOCAL_MATCHED)
+        _settle(model, new_hires[~matched[app[take]]], State.LOCAL_UNMATCHED)
 
     # Leaving, studying and waiting are final; a rejected applicant searches again, and at
     # the close takes their best non-local option instead.
@@ -137,6 +152,7 @@ def close_season(model) -> None:
     ent, st = model.enterprises, model.students
     unfilled = int(ent.vacancies.sum())
     model.flow("vacancies.unfilled", unfilled)
+    ent.unfilled_last[:] = ent.vacancies.sum(axis=1)
     ent.vacancies[:] = 0
     grads = np.flatnonzero(st.view("grad_year") == model.year)
     G = len(model.groups)

@@ -3,9 +3,10 @@
 A school scores every major group from what it sees:
 
     score_sg = w_v * signal_sg + w_o * (own matched-job rate_sg - city rate)
-               + w_a * ln((applications_sg + 1) / (seats_sg + 1))
+               + w_a * ln((applications_sg + 1) / (seats_sg + 1)) + guidance_g
 
-(``signal`` from :mod:`sim.signals`: stale and noisy without the platform). Relative to the
+(``signal`` from :mod:`sim.signals`: stale and noisy without the platform; ``guidance`` from
+the bureau's major guidance, :mod:`sim.programmes.major_guidance`). Relative to the
 seat-weighted mean score of its open majors, the desired seats of an open major are
 ``seats * exp(elasticity * relative score)``, rescaled to the school's capacity; the school
 closes a share ``speed`` of the gap each year. Opening and closing follow the rules in force
@@ -41,7 +42,9 @@ def scores(model) -> np.ndarray:
     apps = _last(model, "applications_by_school_group", shape)
     seats = schools.seats
     demand = np.where(schools.offered, np.log((apps + 1.0) / (seats + 1.0)), 0.0)
-    return pm.weight_vacancies * signal + pm.weight_outcomes * outcome + pm.weight_applications * demand
+    guidance = model.programmes["major_guidance"].score_bonus()
+    return (pm.weight_vacancies * signal + pm.weight_outcomes * outcome
+            + pm.weight_applications * demand + guidance[None, :])
 
 
 def adjust_majors(model) -> None:
@@ -89,6 +92,7 @@ def adjust_majors(model) -> None:
 
         sch.seats[s] = target
         sch.offered[s, to_close] = False
+        sch.pilot[s, to_close] = False
         sch.offered[s, to_open] = True
         sch.opened_year[s, to_open] = year
         sch.under_years[s, to_open] = 0

@@ -17,11 +17,14 @@ import pandas as pd
 
 from . import indicators
 from .agents import Enterprise, School, Student
+from .budget import Budget
 from .calendar import build_calendar
 from .city import build_city
-from .enrollment import seed_initial_students
+from .enrollment import seed_initial_students, stochastic_round
 from .labour_demand import build_enterprises, expected_vacancies, group_mix
-from .params import Params, load_params
+from .params import Launch, Params, load_params
+from .partnerships import PartnershipTable
+from .programmes import build_programmes
 from .schools import build_schools
 from .students import State, StudentArrays
 
@@ -68,12 +71,12 @@ class SkillsModel(mesa.Model):
         self.preference = np.array([s.preference for s in params.sectors.values()])
         self.year, self.month = params.run.start_year, 1
         self.end_year = params.run.start_year + params.run.years - 1
-        self.calendar = build_calendar(params)
         self.year_log: dict[int, dict[str, np.ndarray]] = defaultdict(dict)
         self.year_totals: dict[int, dict[str, float]] = {}
         self.cohorts: dict[int, float] = {}
         self._flows: dict[str, float] = defaultdict(float)
         self.dates: list[tuple[int, int]] = []
+        self.year_stocks: dict[int, dict[str, float]] = {}
 
         # The city and its fixed agents.
         self.city = build_city(params.city, self.rng, self.random)
@@ -91,6 +94,14 @@ class SkillsModel(mesa.Model):
         seed_initial_students(self)
         self._seed_history()
 
+        # The government's budget, partnerships, and the plan's programmes.
+        self.budget = Budget(self, params)
+        self.partnerships = PartnershipTable(self.schools.n, self.enterprises.n)
+        self.programmes = build_programmes(self)
+        for programme in self.programmes.values():
+            programme.setup()
+        self.calendar = build_calendar(params, self.programmes)
+
         self.indicators = indicators.month_end(self, {})
         self.datacollector = mesa.DataCollector(model_reporters=indicators.reporters())
         self.running = True
@@ -104,6 +115,7 @@ class SkillsModel(mesa.Model):
         for _name, process in self.calendar.processes(self.month):
             process(self)
         self.indicators = indicators.month_end(self, self._flows)
+        self.year_stocks[self.year] = self.indicators
         totals = self.year_totals.setdefault(self.year, defaultdict(float))
         for name, value in self._flows.items():
             totals[name] += value
@@ -171,19 +183,56 @@ class SkillsModel(mesa.Model):
         final = (st.view("state") == State.ENROLLED) & (st.view("year") >= self.p.students.programme_years)
         return np.bincount(st.view("group")[final], minlength=len(self.groups)).astype(float)
 
+    @property
+    def month_index(self) -> int:
+        """Months since the start (0 = the first month)."""
+        return (self.year - self.p.run.start_year) * 12 + self.month - 1
+
+    def stochastic_round(self, x) -> np.ndarray:
+        return stochastic_round(self.rng, x)
+
+    def launched(self, levers: Launch) -> bool:
+        """True if a programme is enabled and its launch month has come."""
+        return levers.enabled and (self.year, self.month) >= levers.launch_year_month
+
+    def ledger(self) -> pd.DataFrame:
+        """Budget allocated and spent by year and programme, with outcomes and cost per outcome."""
+        return indicators.ledger_table(self)
+
     # -- hooks that levers and programmes change --------------------------------------------
+    @property
+    def platform_on(self) -> bool:
+        return self.programmes["platform"].on
+
+    @property
+    def joint_meeting(self):
+        return self.programmes["joint_meeting"]
+
     def signal_settings(self) -> tuple[int, bool, float]:
         """(lag in years, sees pipeline, noise sd) of the demand signal schools read."""
+        if self.platform_on:
+            return 0, True, self.p.platform.signal_noise_sd
         pm = self.p.major_adjustment
         return pm.signal_lag_years, pm.signal_sees_pipeline, pm.signal_noise_sd
 
     def search_decay_km(self) -> float:
-        """Distance scale over which graduates see local openings."""
-        return self.p.labour_market.search_decay_km
+        """Distance scale over which graduates see local openings (wider on the platform)."""
+        factor = self.p.platform.search_decay_factor if self.platform_on else 1.0
+        return self.p.labour_market.search_decay_km * factor
+
+    def candidates_seen(self) -> int:
+        """Local openings a graduate draws per search round."""
+        k = self.p.labour_market.candidates_seen
+        return int(round(k * self.p.platform.candidates_factor)) if self.platform_on else k
+
+    def partner_search_decay_km(self) -> float:
+        """Distance scale over which firms look for partner schools."""
+        factor = self.p.platform.search_decay_factor if self.platform_on else 1.0
+        return self.p.partnerships.search_decay_km * factor
 
     def local_job_bonus(self, idx: np.ndarray) -> np.ndarray:
         """Extra utility of a local job for graduates ``idx`` (retention measures)."""
-        return np.zeros(len(idx))
+        return self.programmes["retention"].local_job_bonus(self.students.attachment[idx])
 
     # -- start-up -----------------------------------------------------------------------------
     def _seed_history(self) -> None:

@@ -31,6 +31,8 @@ class SchoolTable:
     opened_year: np.ndarray     # (S, G) int: year the major opened (-9999 = before records)
     under_years: np.ndarray     # (S, G) int: consecutive intakes below the minimum
     budget_yuan: np.ndarray     # (S,) float: money left this year for opening majors
+    bases: np.ndarray           # (S,) int: productive training bases in operation
+    pilot: np.ndarray           # (S, G) bool: "1+X" certificate pilot major
 
     @property
     def n(self) -> int:
@@ -90,4 +92,6 @@ def build_schools(p: Params, city: City, rng: np.random.Generator) -> SchoolTabl
         opened_year=np.full((n, G), -9999, dtype=np.int32),
         under_years=np.zeros((n, G), dtype=np.int32),
         budget_yuan=np.full(n, ps.adjustment_budget_yuan),
+        bases=np.zeros(n, dtype=np.int64),
+        pilot=np.zeros((n, G), dtype=bool),
     )

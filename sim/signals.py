@@ -29,7 +29,10 @@ def demand_supply_ratio(model, lag_years: int, sees_pipeline: bool) -> np.ndarra
     if sees_pipeline:
         supply = model.enrolled_by_group() / model.p.students.programme_years
     elif lag_years == 0:
-        supply = model.final_year_by_group()
+        # This year's graduates once they have graduated, else the class about to graduate.
+        supply = model.year_log[model.year].get("graduates_by_group")
+        if supply is None:
+            supply = model.final_year_by_group()
     else:
         supply = _year_value(model, "graduates_by_group", year)
     return np.log((vacancies + 1.0) / (supply + 1.0))

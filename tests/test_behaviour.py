@@ -42,7 +42,7 @@ def entrant_swings(model) -> float:
 def test_stale_signals_with_fast_adjustment_give_a_cobweb():
     """Freeman's cobweb: schools chasing lagged vacancy/graduate ratios overshoot; current
     signals that count students still in training damp the swings."""
-    fast = {"run.persons_per_agent": 10, "run.years": 12,
+    fast = {"run.persons_per_agent": 10, "run.years": 12, "platform.enabled": False,
             "major_adjustment.speed": 0.8, "major_adjustment.elasticity": 1.0}
     stale = {"major_adjustment.signal_lag_years": 2, "major_adjustment.signal_noise_sd": 0.3}
     current = {"major_adjustment.signal_lag_years": 0, "major_adjustment.signal_noise_sd": 0.05,

@@ -26,7 +26,7 @@ def test_run_writes_tables_and_manifest(tmp_path):
     annual = pd.read_parquet(out / "annual.parquet")
     monthly = pd.read_parquet(out / "monthly.parquet")
     manifest = json.loads((out / "manifest.json").read_text())
-    assert (annual["seed"] == 5).all() and set(annual["target"]) == {"T1", "T9"}
+    assert (annual["seed"] == 5).all() and set(annual["target"]) == {f"T{i}" for i in range(1, 10)}
     assert monthly["date"].nunique() == 12
     assert manifest["seeds"] == {"seed": 5}
     assert manifest["parameters"]["run"]["persons_per_agent"] == 20

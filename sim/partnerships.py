@@ -1,0 +1,71 @@
+"""School-enterprise partnerships: who cooperates with whom, since when, and how deeply.
+
+Partnerships live in dense (schools x enterprises) arrays: a city has tens of schools and a
+few thousand firms, so the table is small and every question about it is one array operation.
+A firm looking for a partner school weighs each school that teaches the group it needs by
+
+    w_s = exp(-km(firm, school) / decay) * (1 + w_partner * already partners)
+          * (1 + w_group * same vocational education group)
+
+(with the information platform on, distance no longer limits the search).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class PartnershipTable:
+    def __init__(self, n_schools: int, n_enterprises: int):
+        shape = (n_schools, n_enterprises)
+        self.since_year = np.zeros(shape, dtype=np.int16)       # 0 = no partnership
+        self.last_active = np.zeros(shape, dtype=np.int16)
+        self.order_classes = np.zeros(shape, dtype=np.int32)    # classes run together
+        self.apprentices = np.zeros(shape, dtype=np.int64)      # apprentices hosted (agents)
+        self.base = np.zeros(shape, dtype=bool)                 # a co-built training base
+        self.combo = np.zeros(shape, dtype=bool)                # certified demonstration combo
+        self.school_group = np.full(n_schools, -1, dtype=np.int32)
+        self.enterprise_group = np.full(n_enterprises, -1, dtype=np.int32)
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.since_year > 0
+
+    def touch(self, school: int, firm: int, year: int) -> None:
+        """Record cooperation between a school and a firm this year (starting one if new)."""
+        if self.since_year[school, firm] == 0:
+            self.since_year[school, firm] = year
+        self.last_active[school, firm] = year
+
+    def same_group(self, firm: int) -> np.ndarray:
+        g = self.enterprise_group[firm]
+        return (self.school_group == g) & (g >= 0)
+
+    def choose_school(self, model, firm: int, group: int) -> int:
+        """A partner school teaching ``group`` for ``firm``, or -1 if none does."""
+        schools = model.schools
+        teaches = schools.offered[:, group]
+        if not teaches.any():
+            return -1
+        pp = model.p.partnerships
+        km = model.city.km(schools.cell, np.full(schools.n, model.enterprises.cell[firm]))
+        decay = model.partner_search_decay_km()
+        w = np.exp(-km / decay) if np.isfinite(decay) else np.ones(schools.n)
+        w = w * (1.0 + pp.existing_partner_weight * self.active[:, firm])
+        w = w * (1.0 + pp.group_weight * self.same_group(firm))
+        w = np.where(teaches, w, 0.0)
+        if w.sum() <= 0:
+            return -1
+        return int(model.rng.choice(schools.n, p=w / w.sum()))
+
+    def dissolve_idle(self, model) -> None:
+        """December: some partnerships with no activity this year end (fewer within a group)."""
+        pp = model.p.partnerships
+        idle = self.active & (self.last_active < model.year) & ~self.combo & ~self.base
+        same = (self.school_group[:, None] == self.enterprise_group[None, :]) & (self.school_group[:, None] >= 0)
+        hazard = pp.idle_dissolution_per_year * np.where(same, pp.group_dissolution_factor, 1.0)
+        ends = idle & (model.rng.random(idle.shape) < hazard)
+        self.since_year[ends] = 0
+        self.order_classes[ends] = 0
+        self.apprentices[ends] = 0
+        model.flow("partnerships.ended", int(ends.sum()))

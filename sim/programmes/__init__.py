@@ -1,0 +1,75 @@
+"""The plan's programmes, each a small object that acts on the model (as Starsim's interventions).
+
+A programme has its levers (its section of the parameter file), its budget line, a launch
+month before which it does nothing, and a ``schedule()`` saying which of its methods run in
+which month (``None`` = every month). The calendar merges these schedules with the city's own
+processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Schedule = list[tuple[int | None, str, Callable[[object], None]]]
+
+
+class Programme:
+    """Base class: ``levers`` is the programme's parameter section (with enabled/launch)."""
+
+    name = "programme"
+    budget_line: str | None = None
+
+    def __init__(self, model, levers):
+        self.model = model
+        self.levers = levers
+
+    @property
+    def active(self) -> bool:
+        """True from the launch month on, if the programme is enabled."""
+        return self.model.launched(self.levers)
+
+    def schedule(self) -> Schedule:
+        return []
+
+    def setup(self) -> None:
+        """Called once after the city is built (for what exists at the start)."""
+
+    def execution(self) -> float:
+        """Share of decided actions carried out (raised by the joint meeting)."""
+        return self.model.joint_meeting.execution()
+
+
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def build_programmes(model) -> dict[str, Programme]:
+    from .apprenticeship import Apprenticeship
+    from .certificates import Certificates
+    from .combos import DemonstrationCombos
+    from .groups import EducationGroups
+    from .joint_meeting import JointMeeting
+    from .major_guidance import MajorGuidance
+    from .order_classes import OrderClasses
+    from .platform import InformationPlatform
+    from .retention import RetentionMeasures
+    from .social_training import SocialTraining
+    from .training_bases import TrainingBases
+
+    p = model.p
+    programmes = [
+        JointMeeting(model, p.joint_meeting),
+        MajorGuidance(model, p.major_guidance),
+        InformationPlatform(model, p.platform),
+        EducationGroups(model, p.groups),
+        OrderClasses(model, p.order_classes),
+        Apprenticeship(model, p.apprenticeship),
+        TrainingBases(model, p.training_bases),
+        Certificates(model, p.certificates),
+        DemonstrationCombos(model, p.combos),
+        SocialTraining(model, p.social_training),
+        RetentionMeasures(model, p.retention),
+    ]
+    return {prog.name: prog for prog in programmes}

@@ -1,0 +1,87 @@
+"""Order and named classes (订单班 / 冠名班): firms sponsor classes at partner schools (T2, T3).
+
+Each October an enterprise that could not fill all its graduate posts last season considers
+sponsoring a class for every ``class_size`` posts it expects to offer in its own sector's group
+over the next two years (at most ``max_classes_per_firm``). It weighs the hires it expects from
+a class against the class's cost and the subsidy (if the order-class line can still pay it):
+
+    P(sponsor) = execution * logistic(logit(propensity_e)
+                 + (value_per_hire * expected_hire_share * class_size
+                    + subsidy - cost_per_class) / decision_scale)
+
+A sponsor picks a partner school teaching its sector's major group (see ``partnerships``) and
+the school selects the ablest students of that major in their ``study_year`` who are not yet in
+a class. Class members carry their sponsor; when they graduate the sponsor reserves posts for
+them, and a sponsor's post is worth ``beta_sponsor_offer`` more to them than another job.
+T3 counts order-class graduates hired in the city (by the sponsor or another firm).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..labour_demand import expected_vacancies
+from ..students import State
+from . import Programme, logistic
+
+
+class OrderClasses(Programme):
+    name = "order_classes"
+    budget_line = "order_classes"
+
+    def schedule(self):
+        return [(self.levers.month, "order classes", self.form_classes)]
+
+    def form_classes(self, model) -> None:
+        if not self.active:
+            return
+        lv, ent, st, rng = self.levers, model.enterprises, model.students, model.rng
+        size = lv.class_size / model.persons_per_agent
+        min_size = lv.min_class_size / model.persons_per_agent
+        # A firm short of graduates last season considers a class for each class_size posts it
+        # expects to offer in its own group over the two years until the class graduates.
+        own_posts = expected_vacancies(model) * model.p.enterprises.own_group_share
+        need = np.minimum(np.floor(2 * own_posts / size + 0.5), lv.max_classes_per_firm).astype(int)
+        need[ent.unfilled_last == 0] = 0
+        firms = np.flatnonzero(need > 0)
+        rng.shuffle(firms)
+        benefit = lv.value_per_hire_yuan * lv.expected_hire_share * lv.class_size - lv.cost_per_class_yuan
+        eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.study_year)
+                    & (st.view("sponsor") < 0))
+        propensity_logit = np.log(ent.propensity / (1.0 - ent.propensity))
+        opened = members = 0
+        for e in firms:  # a loop over firms deciding, not over students
+            for _ in range(need[e]):
+                subsidy = lv.subsidy_per_class_yuan if model.budget.can_pay(
+                    self.budget_line, lv.subsidy_per_class_yuan) else 0.0
+                p = self.execution() * logistic(
+                    propensity_logit[e] + (benefit + subsidy) / lv.decision_scale_yuan)
+                if rng.random() >= p:
+                    break
+                group = int(ent.sector[e])
+                school = model.partnerships.choose_school(model, e, group)
+                if school < 0:
+                    break
+                pool = np.flatnonzero(eligible & (st.view("school") == school)
+                                      & (st.view("group") == group))
+                if pool.size < min_size:
+                    break
+                take = pool[np.argsort(-st.ability[pool], kind="stable")[: int(round(size))]]
+                st.sponsor[take] = e
+                eligible[take] = False
+                model.budget.pay(self.budget_line, subsidy)
+                model.partnerships.touch(school, e, model.year)
+                model.partnerships.order_classes[school, e] += 1
+                opened += 1
+                members += take.size
+        model.flow("order_classes.opened", opened)
+        model.flow("order_classes.students", members)
+
+    def reserve_posts(self, model) -> None:
+        """Spring: sponsors add posts for their class members graduating this summer."""
+        st, ent = model.students, model.enterprises
+        final = np.flatnonzero((st.view("state") == State.ENROLLED) & (st.view("sponsor") >= 0)
+                               & (st.view("year") >= model.p.students.programme_years))
+        if final.size:
+            np.add.at(ent.vacancies, (st.sponsor[final], st.group[final]), 1)
+            model.flow("vacancies.posted", final.size)
