@@ -18,7 +18,7 @@ def _progress_enabled() -> bool:
 
 
 def cmd_run(args) -> int:
-    from .io import default_out, manifest, now_iso, write_json, write_parquet
+    from .io import default_out, manifest, now_iso, write_csv, write_json, write_parquet
     from .runner import run_one
 
     params = load_params(args.params, parse_set_options(args.set))
@@ -28,11 +28,12 @@ def cmd_run(args) -> int:
                      progress=_progress_enabled())
     write_parquet(result.annual, out / "annual.parquet")
     write_parquet(result.monthly, out / "monthly.parquet")
+    write_csv(result.ledger, out / "ledger.csv")
     write_json(manifest("run", params.to_dict(), {"seed": args.seed}, started,
                         params_file=str(args.params), overrides=args.set or []),
                out / "manifest.json")
     _print_annual(result.annual)
-    print(f"wrote {out}/annual.parquet, monthly.parquet, manifest.json")
+    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, manifest.json")
     return 0
 
 

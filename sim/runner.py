@@ -20,6 +20,7 @@ from .params import Params
 class RunResult:
     annual: pd.DataFrame
     monthly: pd.DataFrame | None
+    ledger: pd.DataFrame | None = None
 
 
 def run_one(
@@ -37,4 +38,4 @@ def run_one(
         while model.running:
             model.step()
             bar.update(1)
-    return RunResult(model.annual(), model.monthly() if monthly else None)
+    return RunResult(model.annual(), model.monthly() if monthly else None, model.ledger())

@@ -26,6 +26,8 @@ def test_run_writes_tables_and_manifest(tmp_path):
     annual = pd.read_parquet(out / "annual.parquet")
     monthly = pd.read_parquet(out / "monthly.parquet")
     manifest = json.loads((out / "manifest.json").read_text())
+    ledger = pd.read_csv(out / "ledger.csv")
+    assert (ledger["spent_yuan"] <= ledger["allocated_yuan"] + 1e-3).all()
     assert (annual["seed"] == 5).all() and set(annual["target"]) == {f"T{i}" for i in range(1, 10)}
     assert monthly["date"].nunique() == 12
     assert manifest["seeds"] == {"seed": 5}
