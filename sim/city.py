@@ -74,10 +74,11 @@ def build_city(p: CityParams, rng: np.random.Generator, random) -> City:
     cell_xy = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.int32)
 
     core = np.array([(w - 1) / 2, (h - 1) / 2])
-    angles = 2 * np.pi * (np.arange(p.n_counties) + rng.uniform(-0.2, 0.2, p.n_counties)) / max(
+    jitter = p.county_jitter
+    angles = 2 * np.pi * (np.arange(p.n_counties) + rng.uniform(-jitter, jitter, p.n_counties)) / max(
         p.n_counties, 1
     )
-    radius = p.county_ring_cells * rng.uniform(0.85, 1.15, p.n_counties)
+    radius = p.county_ring_cells * rng.uniform(1 - jitter, 1 + jitter, p.n_counties)
     counties = core + np.stack([np.cos(angles), np.sin(angles)], axis=1) * radius[:, None]
     centres = np.vstack([core[None, :], counties])
 
@@ -86,7 +87,8 @@ def build_city(p: CityParams, rng: np.random.Generator, random) -> City:
     sigmas = np.r_[p.core_sigma_cells, np.full(p.n_counties, p.county_sigma_cells)]
     kernels = np.exp(-d2 / (2 * sigmas**2))
     kernels /= kernels.sum(axis=0, keepdims=True)
-    county_weights = rng.dirichlet(np.full(p.n_counties, 8.0)) if p.n_counties else np.zeros(0)
+    county_weights = (rng.dirichlet(np.full(p.n_counties, p.county_size_concentration))
+                      if p.n_counties else np.zeros(0))
     shares = np.r_[p.core_share, (1 - p.core_share - p.rural_share) * county_weights]
     population = kernels @ shares + p.rural_share / len(cell_xy)
     district = np.argmin(d2 / sigmas**2, axis=1).astype(np.int32)

@@ -1,20 +1,26 @@
 """Graduation destinations: job search, hiring and retention in the city.
 
-In each search month every graduate still searching makes ``rounds`` draws of local openings
-(enterprises drawn in proportion to their open vacancies). Without the platform an opening at
-distance ``d`` km is seen with probability ``exp(-d / search_decay_km)``. The graduate compares
-the best opening seen with leaving the city, further study and waiting:
+In each search month there are ``rounds_per_month`` rounds. In each, every graduate still
+searching draws ``candidates_seen`` local openings (enterprises drawn in proportion to their
+open vacancies; more with the platform). An opening at distance ``d`` km is seen with
+probability ``exp(-d / search_decay_km)`` (farther with the platform). An order-class sponsor's
+or apprenticeship host's post is always seen. The graduate compares the best opening seen with
+leaving the city, further study and waiting:
 
     U_local   = b_w ln(wage index_e * (1 or unmatched factor)) + b_match * matched
-                + b_km * km(home, e) + b_attach * attachment + Gumbel
+                + b_km * km(home, e) + b_attach * attachment + retention bonus
+                (+ sponsor or host bonus for one's own trainer) + Gumbel
     U_outside = b_w ln(mean local wage index * (1 + premium)) - moving cost + Gumbel
     U_study   = c_study(track) + b_ability * ability + Gumbel
     U_wait    = c_wait + Gumbel
 
-An enterprise receiving more applicants than open posts in a group hires the best by
-``w_ability * ability + w_match * matched``; the rejected search again. Whoever is still
-searching when the season closes takes their best non-local option. Waiting (for an exam,
-military service, a family business) ends the search: the graduate counts as not employed. Unfilled vacancies at the close are the city's skills shortage.
+(pay is relative to the track's graduate wage, which cancels across options). An enterprise
+receiving more applicants than open posts in a group hires its own trainees first, then the
+best by ``w_ability * ability + w_match * matched + w_certificate * 1+X certificate``; the
+rejected search again. Leaving, studying and waiting are final: waiting (for an exam, military
+service, a family business) means not employed. Whoever is still searching when the season
+closes takes their best non-local option. Unfilled vacancies at the close are the city's
+skills shortage.
 """
 
 from __future__ import annotations
@@ -22,8 +28,6 @@ from __future__ import annotations
 import numpy as np
 
 from .students import DESTINATIONS, HIGHER, SECONDARY, TRACKS, State
-
-SEARCH_ROUNDS_PER_MONTH = 3  # application rounds within one search month (campus fairs)
 
 _LOCAL, _OUTSIDE, _STUDY, _WAIT = 0, 1, 2, 3
 
@@ -141,8 +145,9 @@ def _search_round(model, closing: bool) -> None:
 def job_search(model) -> None:
     """A search month: several rounds of applications; the last month closes the season."""
     closing = model.month == model.p.labour_market.search_months[-1]
-    for r in range(SEARCH_ROUNDS_PER_MONTH):
-        _search_round(model, closing=closing and r == SEARCH_ROUNDS_PER_MONTH - 1)
+    rounds = model.p.labour_market.rounds_per_month
+    for r in range(rounds):
+        _search_round(model, closing=closing and r == rounds - 1)
     if closing:
         close_season(model)
 

@@ -71,6 +71,8 @@ class City(_Section):
     n_counties: int = Field(ge=0, le=30)
     county_ring_cells: float = Field(gt=0)
     county_sigma_cells: float = Field(gt=0)
+    county_jitter: float = Field(ge=0, lt=0.5)
+    county_size_concentration: float = Field(gt=0)
     rural_share: float = Share
     n_parks_core: int = Field(ge=1, le=50)
     n_parks_county: int = Field(ge=0, le=50)
@@ -125,6 +127,7 @@ class Schools(_Section):
     intake_technician: float = Field(gt=0)
     intake_higher: float = Field(gt=0)
     intake_sd_share: float = Field(ge=0, le=1)
+    initial_seat_sd: float = Field(ge=0)
     majors_secondary: int = Field(ge=1)
     majors_technician: int = Field(ge=1)
     majors_higher: int = Field(ge=1)
@@ -191,6 +194,7 @@ class Sector(_Section):
 
 class LabourMarket(_Section):
     search_months: list[int] = Field(min_length=1, max_length=12)
+    rounds_per_month: int = Field(ge=1, le=20)
     candidates_seen: int = Field(ge=1, le=200)
     search_decay_km: float = Field(gt=0)
     wage_secondary_yuan_month: float = Field(gt=0)

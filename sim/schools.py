@@ -78,7 +78,7 @@ def build_schools(p: Params, city: City, rng: np.random.Generator) -> SchoolTabl
         k = min(int(n_majors[s]), G)
         groups = rng.choice(G, size=k, replace=False, p=seat_share)
         offered[s, groups] = True
-        w = seat_share[groups] * rng.lognormal(0.0, 0.3, k)
+        w = seat_share[groups] * rng.lognormal(0.0, ps.initial_seat_sd, k)
         seats[s, groups] = capacity[s] * w / w.sum()
 
     return SchoolTable(

@@ -2,7 +2,7 @@
 
 Each October an enterprise that could not fill all its graduate posts last season considers
 sponsoring a class for every ``class_size`` posts it expects to offer in its own sector's group
-over the next two years (at most ``max_classes_per_firm``). It weighs the hires it expects from
+until the class graduates (at most ``max_classes_per_firm``). It weighs the hires it expects from
 a class against the class's cost and the subsidy (if the order-class line can still pay it):
 
     P(sponsor) = execution * logistic(logit(propensity_e)
@@ -39,9 +39,11 @@ class OrderClasses(Programme):
         size = lv.class_size / model.persons_per_agent
         min_size = lv.min_class_size / model.persons_per_agent
         # A firm short of graduates last season considers a class for each class_size posts it
-        # expects to offer in its own group over the two years until the class graduates.
+        # expects to offer in its own group over the years until the class graduates.
+        years_to_graduation = model.p.students.programme_years - lv.study_year + 1
         own_posts = expected_vacancies(model) * model.p.enterprises.own_group_share
-        need = np.minimum(np.floor(2 * own_posts / size + 0.5), lv.max_classes_per_firm).astype(int)
+        need = np.minimum(np.floor(years_to_graduation * own_posts / size + 0.5),
+                          lv.max_classes_per_firm).astype(int)
         need[ent.unfilled_last == 0] = 0
         firms = np.flatnonzero(need > 0)
         rng.shuffle(firms)
