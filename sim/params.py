@@ -196,6 +196,7 @@ class LabourMarket(_Section):
     search_months: list[int] = Field(min_length=1, max_length=12)
     rounds_per_month: int = Field(ge=1, le=20)
     candidates_seen: int = Field(ge=1, le=200)
+    own_group_draw_share: float = Share
     search_decay_km: float = Field(gt=0)
     wage_secondary_yuan_month: float = Field(gt=0)
     wage_higher_yuan_month: float = Field(gt=0)
@@ -209,7 +210,8 @@ class LabourMarket(_Section):
     further_study_secondary: float
     further_study_higher: float
     further_study_ability: float
-    wait_utility: float
+    wait_utility_secondary: float
+    wait_utility_higher: float
     employer_ability_weight: float
     employer_match_weight: float
 
