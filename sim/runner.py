@@ -13,6 +13,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .model import SkillsModel
+from .observables import annual_observables
 from .params import Params
 
 
@@ -21,6 +22,7 @@ class RunResult:
     annual: pd.DataFrame
     monthly: pd.DataFrame | None
     ledger: pd.DataFrame | None = None
+    observables: pd.DataFrame | None = None  # year, indicator, value (see sim.observables)
 
 
 def run_one(
@@ -38,4 +40,5 @@ def run_one(
         while model.running:
             model.step()
             bar.update(1)
-    return RunResult(model.annual(), model.monthly() if monthly else None, model.ledger())
+    return RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
+                     annual_observables(model))
