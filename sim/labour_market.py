@@ -2,7 +2,7 @@
 
 In each search month there are ``rounds_per_month`` rounds. In each, every graduate still
 searching draws ``candidates_seen`` local openings (more with the platform): a share
-``own_group_draw_share`` among firms with open posts in the graduate's major group (school
+``own_group_draw_share_{track}`` among firms with open posts in the graduate's major group (school
 recommendation), the rest among all firms in proportion to their open posts. An opening at distance ``d`` km is seen with
 probability ``exp(-d / search_decay_km)`` (farther with the platform). An order-class sponsor's
 or apprenticeship host's post is always seen. The graduate compares the best opening seen with
@@ -50,25 +50,28 @@ def outside_options(model, idx: np.ndarray) -> np.ndarray:
     return u + _gumbel(model.rng, u.shape)
 
 
-def draw_openings(model, group: np.ndarray, k: int) -> np.ndarray:
+def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int) -> np.ndarray:
     """(n, k) enterprises whose openings graduates of ``group`` come across.
 
-    A share ``own_group_draw_share`` is drawn among firms with open posts in the graduate's own
-    major group (the school-recommendation channel), the rest among all open posts."""
-    ent, rng = model.enterprises, model.rng
+    A share ``own_group_draw_share_{track}`` of the k draws is made among firms with open posts
+    in the graduate's own major group (the school-recommendation channel), the rest among all
+    open posts."""
+    ent, rng, lm = model.enterprises, model.rng, model.p.labour_market
     n = len(group)
     open_by_firm = ent.vacancies.sum(axis=1)
     if k == 0 or open_by_firm.sum() == 0:
         return np.empty((n, 0), dtype=np.int64)
-    k_own = int(round(k * model.p.labour_market.own_group_draw_share))
     cdf = np.cumsum(open_by_firm, dtype=np.float64)
     cand = np.searchsorted(cdf, rng.random((n, k)) * cdf[-1], side="right")
-    u = rng.random((n, k_own))
-    for g in np.unique(group):  # a loop over major groups, not graduates
-        rows = np.flatnonzero(group == g)
-        cdf_g = np.cumsum(ent.vacancies[:, g], dtype=np.float64)
-        if cdf_g[-1] > 0:
-            cand[rows, :k_own] = np.searchsorted(cdf_g, u[rows] * cdf_g[-1], side="right")
+    shares = (lm.own_group_draw_share_secondary, lm.own_group_draw_share_higher)
+    for t, share in ((SECONDARY, shares[0]), (HIGHER, shares[1])):
+        k_own = int(round(k * share))
+        u = rng.random((n, k_own))
+        for g in np.unique(group):  # a loop over major groups, not graduates
+            rows = np.flatnonzero((group == g) & (track == t))
+            cdf_g = np.cumsum(ent.vacancies[:, g], dtype=np.float64)
+            if rows.size and cdf_g[-1] > 0:
+                cand[rows, :k_own] = np.searchsorted(cdf_g, u[rows] * cdf_g[-1], side="right")
     return cand
 
 
@@ -96,7 +99,7 @@ def _search_round(model, closing: bool) -> None:
 
     # Openings drawn in proportion to open posts, plus the post an order-class sponsor or an
     # apprenticeship host holds for the graduate (always seen, worth a bonus).
-    cand = draw_openings(model, st.group[idx], model.candidates_seen())
+    cand = draw_openings(model, st.group[idx], st.track[idx], model.candidates_seen())
     sponsor, host = st.sponsor[idx], st.apprentice_firm[idx]
     offer = np.where(sponsor >= 0, sponsor, host)
     offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,

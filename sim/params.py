@@ -196,7 +196,8 @@ class LabourMarket(_Section):
     search_months: list[int] = Field(min_length=1, max_length=12)
     rounds_per_month: int = Field(ge=1, le=20)
     candidates_seen: int = Field(ge=1, le=200)
-    own_group_draw_share: float = Share
+    own_group_draw_share_secondary: float = Share
+    own_group_draw_share_higher: float = Share
     search_decay_km: float = Field(gt=0)
     wage_secondary_yuan_month: float = Field(gt=0)
     wage_higher_yuan_month: float = Field(gt=0)
