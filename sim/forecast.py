@@ -11,8 +11,9 @@ its Monte Carlo standard error is ``sqrt(p (1 - p) / R) <= sqrt(0.25 / R)`` = 0.
 (at worst, p = 0.5; 0.042 at p = 0.1 or 0.9, and 0 when every replicate agrees). The questions
 the forecast answers are coarse (is a target met with probability >= 0.5, >= 0.8?), which that
 precision settles except for years sitting right at the cut-off, and scenario comparisons are
-sharper still because of common random numbers. R = 50 full-scale runs take about 4-5 minutes
-on two cores; ``--replicates 200`` halves the error for a final report.
+sharper still because of common random numbers. A full-scale run costs about 9-10 s of CPU, so
+R = 50 takes about 4 minutes on two otherwise idle cores (longer on a busy machine);
+``--replicates 200`` halves the error for a final report.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from .indicators import ANNUAL_COLUMNS
-from .params import BASELINE_PATH, ParamError, Params, load_params, parse_set_options
 from .parallel import Job, default_workers, run_jobs
+from .params import BASELINE_PATH, ParamError, Params, load_params, parse_set_options
 
 DEFAULT_REPLICATES = 50
 SEED_METHOD = ("numpy.random.SeedSequence(master_seed).spawn(R)[k].generate_state(1, uint64)[0] "

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from .io import atomic_path, write_text
@@ -41,7 +41,7 @@ def plot_command(args) -> int:
     meta = read_manifest(out)
     command = meta.get("command")
     if command == "sweep":
-        from .sweep import plot_sweep  # noqa: PLC0415 - written alongside, only sweeps need it
+        from .sweep import plot_sweep
 
         plot_sweep(out)
         print(f"redrew the sweep figures in {out}")
@@ -147,13 +147,16 @@ def overlay_chart(att: pd.DataFrame, annual: pd.DataFrame, target: str, order: l
     fig = Figure(figsize=OVERLAY_FIGSIZE, dpi=DPI)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     colours = _colours(len(order))
-    for scenario, colour in zip(order, colours):
+    # Earlier scenarios drawn wider, so scenarios that coincide stay visible under each other.
+    widths = np.linspace(3.5, 1.5, len(order)) if len(order) > 1 else [2.0]
+    for scenario, colour, lw in zip(order, colours, widths):
         a = att[att["scenario"] == scenario].sort_values("year")
         if a.empty:
             continue
+        style = {"color": colour, "lw": lw, "marker": "o", "ms": lw + 2, "label": scenario}
         top.fill_between(a["year"], a["q25"], a["q75"], color=colour, alpha=0.2, lw=0)
-        top.plot(a["year"], a["median"], color=colour, lw=2, marker="o", ms=4, label=scenario)
-        bottom.plot(a["year"], a["p_met"], color=colour, lw=2, marker="o", ms=4, label=scenario)
+        top.plot(a["year"], a["median"], **style)
+        bottom.plot(a["year"], a["p_met"], **style)
     _threshold_line(top, annual)
     starts = [y for y in (_start_year(meta, s) for s in order) if y is not None]
     _deadline_line(top, min(starts) if starts else None)
@@ -228,26 +231,37 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
         f"run {meta.get('started', '?')}, skills-sim {meta.get('package_version', '?')}"
         + (f", commit `{meta['git_commit']}`" if meta.get("git_commit") else "") + ".",
         "",
-        "**How to read.** A target is *met* in a year when the simulated value reaches the "
-        "plan's threshold. **P(met)** is the share of replicates (simulated futures that differ "
-        "only by chance) in which it is met; with "
-        f"{replicates} replicates it is accurate to about ±{se:.2f} (one standard error, at worst). "
-        "The *median* is the middle replicate's value and *90 % band* the range holding 90 % of "
-        "them. Scenarios use the same random numbers replicate by replicate, so a difference "
-        "between scenarios comes from the scenarios, not from chance.",
+        ("**How to read.** A target is *met* in a year when the simulated value reaches the "
+         "plan's threshold. **P(met)** is the share of replicates (simulated futures that differ "
+         "only by chance) in which it is met; with "
+         f"{replicates} replicates it is accurate to about ±{se:.2f} (one standard error, at "
+         "worst). The *median* is the middle replicate's value and *90 % band* the range holding "
+         "90 % of them. Scenarios use the same random numbers replicate by replicate, so a "
+         "difference between scenarios comes from the scenarios, not from chance."),
         "",
         "## When is each target met?",
         "",
-        "| target | threshold | scenario | first year P(met) ≥ 50 % | first year P(met) ≥ 80 % |",
-        "|---|---|---|---|---|",
+        ("First year the target is met with probability ≥ 50 % / ≥ 80 % "
+         "(— = not within the horizon)."),
+        "",
+        "| target | threshold | " + " | ".join(order) + " |",
+        "|---|---|" + "---|" * len(order),
     ]
     thresholds = annual.groupby(["scenario", "target"])["threshold"].median() if not annual.empty \
         else pd.Series(dtype=float)
-    for _, r in sort_rows(early, order).iterrows():
-        share = _is_share(annual[annual["target"] == r["target"]])
-        th = _fmt(thresholds.get((r["scenario"], r["target"]), np.nan), share)
-        lines.append(f"| {r['target']} | ≥ {th} | {r['scenario']} | "
-                     f"{_year(r['year_p50'])} | {_year(r['year_p80'])} |")
+    for target in _targets(annual):
+        share = _is_share(annual[annual["target"] == target])
+        th = {s: thresholds.get((s, target), np.nan) for s in order}
+        first = th[order[0]]
+        cells = []
+        for s in order:
+            r = early[(early["scenario"] == s) & (early["target"] == target)]
+            cell = (f"{_year(r['year_p50'].iloc[0])} / {_year(r['year_p80'].iloc[0])}"
+                    if len(r) else "–")
+            if not np.isclose(th[s], first, equal_nan=True):  # a scenario moved the threshold
+                cell += f" (threshold {_fmt(th[s], share)})"
+            cells.append(cell)
+        lines.append(f"| {target} | ≥ {_fmt(first, share)} | " + " | ".join(cells) + " |")
     lines += ["", "## Attainment by year", "",
               "P(met), then median and 90 % band [5 %–95 %] of the target's value.", ""]
     for target in _targets(annual):
@@ -269,9 +283,9 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
             lines.append(f"| {year} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Figures", "",
-              "Overlays compare the scenarios (median and 50 % band; P(met) below). Fan charts "
-              "show one scenario: median, 50 % and 90 % bands, the threshold (red dashes) and the "
-              "first year the plan's annual targets apply (grey dots).", ""]
+              ("Overlays compare the scenarios (median and 50 % band; P(met) below). Fan charts "
+               "show one scenario: median, 50 % and 90 % bands, the threshold (red dashes) and "
+               "the first year the plan's annual targets apply (grey dots)."), ""]
     for fig in figures:
         lines += [f"![{fig.stem}]({fig.name})", ""]
     lines += ["", "## Targets", ""]
@@ -284,14 +298,9 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
         lines += ["", "Targets in the parameter file that this model does not compute yet "
                   "(no values in `annual.parquet`): "
                   + ", ".join(f"{t} ({name}, threshold {v:g})" for t, name, v in missing) + "."]
-    lines += ["", "Files: `annual.parquet` (every replicate), `attainment.csv`, "
-              "`earliest_year.csv`, `manifest.json` (parameters, seeds, versions).", ""]
+    lines += ["", ("Files: `annual.parquet` (every replicate), `attainment.csv`, "
+                   "`earliest_year.csv`, `manifest.json` (parameters, seeds, versions)."), ""]
     return "\n".join(lines)
-
-
-def sort_rows(df: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    rank = {s: i for i, s in enumerate(order)}
-    return df.assign(_r=df["scenario"].map(rank)).sort_values(["_r", "target"], kind="mergesort")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,7 +375,7 @@ def _fmt(x, share: bool) -> str:
 
 
 def _year(y) -> str:
-    return "not within the horizon" if pd.isna(y) else str(int(y))
+    return "—" if pd.isna(y) else str(int(y))
 
 
 def _threshold_line(ax, annual: pd.DataFrame) -> None:
@@ -396,6 +405,10 @@ def _format_axes(ax, annual: pd.DataFrame, att: pd.DataFrame) -> None:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
         ax.set_ylabel("share")
     else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _fmt(x, share=False)))
+        values = annual["value"].dropna()
+        if len(values) and np.allclose(values, values.round()):  # counts: whole-number ticks
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("value")
     years = att["year"] if "year" in att else annual["year"]
     if len(years):
