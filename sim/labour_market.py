@@ -181,6 +181,7 @@ def close_season(model) -> None:
     unfilled = int(ent.vacancies.sum())
     model.flow("vacancies.unfilled", unfilled)
     ent.unfilled_last[:] = ent.vacancies.sum(axis=1)
+    model.record_year("unfilled_by_group", ent.vacancies.sum(axis=0))
     ent.vacancies[:] = 0
     grads = np.flatnonzero(st.view("grad_year") == model.year)
     G = len(model.groups)

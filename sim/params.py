@@ -281,6 +281,7 @@ class OrderClasses(Launch):
     month: int = Field(ge=1, le=12)
     class_size: int = Field(ge=1)
     min_class_size: int = Field(ge=1)
+    min_shortage_share: float = Share
     study_year: int = Field(ge=1, le=6)
     subsidy_per_class_yuan: float = Field(ge=0)
     cost_per_class_yuan: float = Field(ge=0)
@@ -362,6 +363,7 @@ class Groups(Launch):
     n_groups: int = Field(ge=0)
     school_join_prob: float = Share
     enterprise_join_prob: float = Share
+    propensity_boost: float = Share
     mixed_ownership_colleges: int = Field(ge=0)
     mixed_reputation_gain: float = Field(ge=0)
     mixed_extra_seats: float = Field(ge=0)

@@ -54,13 +54,13 @@ class Apprenticeship(Programme):
         scale = self.execution() * ent.propensity
         p_with = scale * logistic(base - (net_cost - subsidy) / lv.decision_scale_yuan)
         p_without = scale * logistic(base - net_cost / lv.decision_scale_yuan)
-        want = (u < p_with) & (count > 0)
+        want = u < p_with
         order = model.rng.permutation(np.flatnonzero(want))
         cost = count[order] * line_unit
         covered = np.cumsum(cost) <= model.budget.available[self.budget_line] + 1e-6
         subsidised = np.zeros(ent.n, dtype=bool)
         subsidised[order[covered]] = True
-        take = subsidised | ((u < p_without) & (count > 0))
+        take = subsidised | (u < p_without)
         return take, subsidised
 
     def intake(self, model) -> None:
@@ -87,7 +87,6 @@ class Apprenticeship(Programme):
         eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.student_year)
                     & (st.view("apprentice_firm") < 0))
         started_stu = 0
-        hosted = np.zeros(ent.n, dtype=bool)
         for e in np.flatnonzero(take_stu):  # a loop over host firms, not students
             group = int(ent.sector[e])
             school = model.partnerships.choose_school(model, e, group)
@@ -104,8 +103,8 @@ class Apprenticeship(Programme):
             model.partnerships.touch(school, e, model.year)
             model.partnerships.apprentices[school, e] += take.size
             started_stu += take.size
-            hosted[e] = True
-        self.hosted_last_year = take_emp | hosted
+        # Peers see the decision to take apprentices (not how many came), whatever the scale.
+        self.hosted_last_year = take_emp | take_stu
         model.flow("apprentices.started_students", started_stu)
         model.flow("apprentices.started_employees", started_emp)
 

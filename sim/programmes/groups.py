@@ -3,8 +3,9 @@
 At the launch month the city forms ``n_groups`` groups, one for each of its largest leading or
 emerging sectors. Schools teaching the sector's major group join with ``school_join_prob``
 (one group per school); the sector's firms join with ``enterprise_join_prob`` times their
-propensity to cooperate. Members find each other more easily and idle partnerships inside a
-group last longer (see ``partnerships``). Leading firms co-run ``mixed_ownership_colleges``
+propensity to cooperate, and membership raises a firm's propensity by ``propensity_boost`` of
+the gap to 1 (lower search and trust costs). Members find each other more easily and idle
+partnerships inside a group last longer (see ``partnerships``). Leading firms co-run ``mixed_ownership_colleges``
 industry colleges with partner schools: the school gains reputation and seats in the firm's
 major group, and the pair becomes partners.
 """
@@ -38,6 +39,7 @@ class EducationGroups(Programme):
             pt.school_group[join] = k
             firms = (ent.sector == g) & (rng.random(ent.n) < lv.enterprise_join_prob * ent.propensity)
             pt.enterprise_group[firms] = k
+            ent.propensity[firms] += lv.propensity_boost * (1.0 - ent.propensity[firms])
         model.flow("groups.formed", len(sectors))
 
         leaders = np.flatnonzero(ent.leading & model.aligned[ent.sector])

@@ -1,6 +1,7 @@
 """Order and named classes (订单班 / 冠名班): firms sponsor classes at partner schools (T2, T3).
 
-Each October an enterprise that could not fill all its graduate posts last season considers
+Each October, in every major group where at least ``min_shortage_share`` of the city's
+graduate posts went unfilled last season, each enterprise of that sector considers
 sponsoring a class for every ``class_size`` posts it expects to offer in its own sector's group
 until the class graduates (at most ``max_classes_per_firm``). It weighs the hires it expects from
 a class against the class's cost and the subsidy (if the order-class line can still pay it):
@@ -44,7 +45,13 @@ class OrderClasses(Programme):
         own_posts = expected_vacancies(model) * model.p.enterprises.own_group_share
         need = np.minimum(np.floor(years_to_graduation * own_posts / size + 0.5),
                           lv.max_classes_per_firm).astype(int)
-        need[ent.unfilled_last == 0] = 0
+        # Only where the firm's own major group was short of graduates city-wide last season.
+        log = model.year_log.get(model.year, {})
+        posted, unfilled = log.get("vacancies_by_group"), log.get("unfilled_by_group")
+        if posted is None or unfilled is None:
+            return
+        shortage = unfilled / np.maximum(posted, 1e-12)
+        need[shortage[ent.sector] < lv.min_shortage_share] = 0
         firms = np.flatnonzero(need > 0)
         rng.shuffle(firms)
         benefit = lv.value_per_hire_yuan * lv.expected_hire_share * lv.class_size - lv.cost_per_class_yuan
