@@ -79,6 +79,12 @@ def cmd_sweep(args) -> int:
     return sweep_command(args)
 
 
+def cmd_calibrate(args) -> int:
+    from .calibrate import calibrate_command
+
+    return calibrate_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skills-sim",
@@ -115,6 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="redraw the figures of a finished run, forecast or sweep")
     p.add_argument("dir", help="output folder")
     p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser(
+        "calibrate", help="fit coefficients to observed statistics (Optuna; resumable)",
+        description="Fit --fit coefficients so the model matches OBSERVED.csv (indicator, year, "
+                    "value, tolerance; empty year = mean over the simulated years). Re-running "
+                    "the same command on the same --out continues the study. For speed, e.g. "
+                    "--set run.persons_per_agent=10 --set run.years=2.")
+    p.add_argument("observed", help="CSV of observed statistics: indicator, year, value, tolerance")
+    p.add_argument("--params", help="parameter file to start from (default: the baseline)")
+    p.add_argument("--fit", action="append", required=True, metavar="KEY=LOW:HIGH",
+                   help="a numeric parameter to fit and its range; repeat for several")
+    p.add_argument("--trials", type=int, default=None, help="finished trials in total (default 30)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per trial (default 3)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: min(seeds, cores))")
+    p.add_argument("--seed", type=int, default=20220101, help="master seed")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("check", help="validate a parameter or sweep file")
     p.add_argument("params", help="parameter or sweep file")
