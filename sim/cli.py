@@ -79,6 +79,34 @@ def cmd_sweep(args) -> int:
     return sweep_command(args)
 
 
+def cmd_dashboard(args) -> int:
+    """Serve the SolaraViz dashboard (app.py) on this machine; needs the viz extra."""
+    import importlib.util
+    import os
+    import subprocess
+
+    missing = [m for m in ("solara", "altair") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"skills-sim dashboard: error: {', '.join(missing)} not installed; install the "
+              "dashboard extra: python3 -m pip install -e '.[viz]'", file=sys.stderr)
+        return 2
+    folder = BASELINE_PATH.parent / "scenarios"
+    scenarios = ["baseline", *sorted(p.stem for p in folder.glob("*.toml"))]
+    if args.scenario not in scenarios:
+        raise ParamError("--scenario", "scenario", args.scenario,
+                         f"expected one of {', '.join(scenarios)}")
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    target = str(app) if app.exists() else "sim.dashboard"  # a non-editable install has no app.py
+    env = dict(os.environ, SKILLS_SIM_DASHBOARD_PERSONS_PER_AGENT=str(args.persons_per_agent),
+               SKILLS_SIM_DASHBOARD_SCENARIO=args.scenario)
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # a local tool: no usage reports
+    command = [sys.executable, "-m", "solara", "run", target, "--host", args.host,
+               "--port", str(args.port), "--open" if args.open else "--no-open"]
+    print(f"skills-sim dashboard: serving http://{args.host}:{args.port} (Ctrl-C stops)",
+          file=sys.stderr)
+    return subprocess.call(command, env=env)
+
+
 def cmd_calibrate(args) -> int:
     from .calibrate import calibrate_command
 
@@ -145,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("params", help="parameter or sweep file")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("dashboard", help="interactive dashboard in a browser (needs the viz extra)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--open", dest="open", action="store_true", default=True,
+                   help="open a browser tab (default)")
+    p.add_argument("--no-browser", dest="open", action="store_false", help="do not open a browser")
+    p.add_argument("--persons-per-agent", type=int, default=1, choices=[1, 2, 5, 10, 20],
+                   help="scale the page starts at (default 1 = full scale)")
+    p.add_argument("--scenario", default="baseline",
+                   help="scenario the page starts from: baseline or a name in params/scenarios/")
+    p.set_defaults(func=cmd_dashboard)
     return parser
 
 

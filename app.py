@@ -1,0 +1,9 @@
+"""The dashboard, the Mesa way: ``solara run app.py`` (``skills-sim dashboard`` runs this file).
+
+Needs the viz extra: ``python3 -m pip install -e '.[viz]'``. The scale the page starts at can be
+set with SKILLS_SIM_DASHBOARD_PERSONS_PER_AGENT (1 = full scale, the default).
+"""
+
+from sim.dashboard import make_page
+
+page = make_page()
