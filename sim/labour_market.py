@@ -1,9 +1,10 @@
 """Graduation destinations: job search, hiring and retention in the city.
 
 In each search month there are ``rounds_per_month`` rounds. In each, every graduate still
-searching draws ``candidates_seen`` local openings (more with the platform): a share
-``own_group_draw_share_{track}`` among firms with open posts in the graduate's major group (school
-recommendation), the rest among all firms in proportion to their open posts. An opening at distance ``d`` km is seen with
+searching comes across ``candidates_seen`` open posts (more with the platform): a share
+``own_group_draw_share_{track}`` among posts in the graduate's major group (school
+recommendation), the rest among all open posts. A post is matched if its group is the
+graduate's. An opening at distance ``d`` km is seen with
 probability ``exp(-d / search_decay_km)`` (farther with the platform). An order-class sponsor's
 or apprenticeship host's post is always seen. The graduate compares the best opening seen with
 leaving the city, further study and waiting:
@@ -50,19 +51,22 @@ def outside_options(model, idx: np.ndarray) -> np.ndarray:
     return u + _gumbel(model.rng, u.shape)
 
 
-def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int) -> np.ndarray:
-    """(n, k) enterprises whose openings graduates of ``group`` come across.
+def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int):
+    """Posts that graduates of ``group`` come across: (firm, post group) arrays of shape (n, k).
 
-    A share ``own_group_draw_share_{track}`` of the k draws is made among firms with open posts
-    in the graduate's own major group (the school-recommendation channel), the rest among all
-    open posts."""
+    Graduates come across individual open posts, so the chance that a post is in their own
+    major group is the share of such posts, whatever the scale. A share
+    ``own_group_draw_share_{track}`` of the k draws is made among posts in the graduate's own
+    group (the school-recommendation channel), the rest among all open posts."""
     ent, rng, lm = model.enterprises, model.rng, model.p.labour_market
-    n = len(group)
-    open_by_firm = ent.vacancies.sum(axis=1)
-    if k == 0 or open_by_firm.sum() == 0:
-        return np.empty((n, 0), dtype=np.int64)
-    cdf = np.cumsum(open_by_firm, dtype=np.float64)
-    cand = np.searchsorted(cdf, rng.random((n, k)) * cdf[-1], side="right")
+    n, G = len(group), ent.vacancies.shape[1]
+    flat = ent.vacancies.ravel()
+    if k == 0 or flat.sum() == 0:
+        empty = np.empty((n, 0), dtype=np.int64)
+        return empty, empty
+    cdf = np.cumsum(flat, dtype=np.float64)
+    post = np.searchsorted(cdf, rng.random((n, k)) * cdf[-1], side="right")
+    firm, post_group = post // G, post % G
     shares = (lm.own_group_draw_share_secondary, lm.own_group_draw_share_higher)
     for t, share in ((SECONDARY, shares[0]), (HIGHER, shares[1])):
         k_own = int(round(k * share))
@@ -71,8 +75,9 @@ def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int) -> np.nda
             rows = np.flatnonzero((group == g) & (track == t))
             cdf_g = np.cumsum(ent.vacancies[:, g], dtype=np.float64)
             if rows.size and cdf_g[-1] > 0:
-                cand[rows, :k_own] = np.searchsorted(cdf_g, u[rows] * cdf_g[-1], side="right")
-    return cand
+                firm[rows, :k_own] = np.searchsorted(cdf_g, u[rows] * cdf_g[-1], side="right")
+                post_group[rows, :k_own] = g
+    return firm, post_group
 
 
 def _settle(model, idx: np.ndarray, state: State) -> None:
@@ -99,18 +104,24 @@ def _search_round(model, closing: bool) -> None:
 
     # Openings drawn in proportion to open posts, plus the post an order-class sponsor or an
     # apprenticeship host holds for the graduate (always seen, worth a bonus).
-    cand = draw_openings(model, st.group[idx], st.track[idx], model.candidates_seen())
+    group = st.group[idx].astype(np.int64)
+    cand, cand_group = draw_openings(model, group, st.track[idx], model.candidates_seen())
     sponsor, host = st.sponsor[idx], st.apprentice_firm[idx]
     offer = np.where(sponsor >= 0, sponsor, host)
     offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
                            model.p.apprenticeship.beta_apprentice_offer)
-    cand = np.column_stack([cand, np.maximum(offer, 0)])
+    # The trainer's post is in the graduate's group if it has one open there, else its
+    # largest open group.
+    trainer = np.maximum(offer, 0)
+    offer_group = np.where(ent.vacancies[trainer, group] > 0, group,
+                           np.argmax(ent.vacancies[trainer], axis=1))
+    cand = np.column_stack([cand, trainer])
+    cand_group = np.column_stack([cand_group, offer_group])
     km = model.city.km(st.home[idx][:, None], ent.cell[cand])
     decay = model.search_decay_km()
     seen = rng.random(cand.shape) < np.exp(-km / decay) if np.isfinite(decay) else np.ones(cand.shape, bool)
     seen[:, -1] = offer >= 0
-    group = st.group[idx].astype(np.int64)
-    is_match = ent.vacancies[cand, group[:, None]] > 0
+    is_match = cand_group == group[:, None]
     # Pay relative to the track's graduate wage (the track's level cancels across options).
     pay = ent.wage_index[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
     u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
@@ -121,19 +132,19 @@ def _search_round(model, closing: bool) -> None:
     k = np.argmax(u, axis=1)
     rows = np.arange(n)
     best_local, firm, matched = u[rows, k], cand[rows, k], is_match[rows, k]
+    post_group = cand_group[rows, k]
     own_offer = (k == cand.shape[1] - 1) & (offer >= 0)
 
     choice = np.argmax(np.column_stack([best_local, other]), axis=1)
     fallback = 1 + np.argmax(other, axis=1)  # the best option if no local offer comes
 
-    # Applications: one post per applicant, in their group if the firm has one, else its
-    # largest open group. Firms hire their own trainees first, then rank by ability, major
-    # match and certificate, and fill posts in that order.
+    # Applications: one per applicant, to the post chosen. Firms hire their own trainees
+    # first, then rank by ability, major match and certificate, and fill posts in that order.
     app = np.flatnonzero(choice == _LOCAL)
     hired = np.zeros(n, dtype=bool)
     if app.size:
         f = firm[app]
-        g = np.where(matched[app], st.group[idx[app]], np.argmax(ent.vacancies[f], axis=1))
+        g = post_group[app]
         score = (lm.employer_ability_weight * st.ability[idx[app]]
                  + lm.employer_match_weight * matched[app]
                  + model.p.certificates.employer_weight * st.certificate[idx[app]]
