@@ -195,6 +195,7 @@ def admit_higher(model) -> None:
     st.state[rows] = State.ENROLLED
     st.entry_year[rows] = model.year
     st.was_secondary[rows] = True
+    st.dropout_hazard[rows] = np.nan  # a new track, a new hazard
 
     pool_got = np.flatnonzero(assigned[n_prog:] >= 0)
     o = assigned[n_prog + pool_got]

@@ -56,6 +56,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "sponsor": (np.int32, -1),         # enterprise sponsoring the student's order class
     "apprentice_firm": (np.int32, -1), # enterprise hosting the student as a modern apprentice
     "certificate": (np.bool_, False),  # holds a "1+X" vocational skills certificate
+    "dropout_hazard": (np.float64, np.nan),  # monthly drop-out probability on the current track
 }
 
 

@@ -21,22 +21,34 @@ def _logit(p):
     return np.log(p / (1.0 - p))
 
 
+def dropout_hazard(model, rows: np.ndarray) -> np.ndarray:
+    """Monthly drop-out probability of students ``rows`` (fixed while they stay on a track)."""
+    st, ps = model.students, model.p.students
+    yearly = np.array([ps.dropout_secondary_per_year, ps.dropout_higher_per_year])
+    monthly = 1.0 - (1.0 - yearly) ** (1.0 / 12.0)
+    mean_interest = 1.0 / len(model.groups)
+    z = (_logit(np.maximum(monthly, 1e-12))[st.track[rows]]
+         - ps.dropout_ability_coef * st.ability[rows]
+         + ps.dropout_interest_coef * np.clip(1.0 - st.interest_own[rows] / mean_interest, -1, 1))
+    return np.where(monthly[st.track[rows]] > 0, 1.0 / (1.0 + np.exp(-z)), 0.0)
+
+
 def dropout(model) -> None:
     """Every month: enrolled students leave their programme with an individual hazard."""
     st, ps = model.students, model.p.students
+    if ps.dropout_secondary_per_year == 0 and ps.dropout_higher_per_year == 0:
+        return
     enrolled = np.flatnonzero(st.view("state") == State.ENROLLED)
     if enrolled.size == 0:
         return
-    yearly = np.array([ps.dropout_secondary_per_year, ps.dropout_higher_per_year])
-    monthly = 1.0 - (1.0 - yearly) ** (1.0 / 12.0)
-    if not monthly.any():
-        return
+    # The hazard depends only on who the student is and their track: computed once, on entry
+    # (or re-entry on the higher track), then reused every month.
+    hazard = st.dropout_hazard[enrolled]
+    unknown = np.isnan(hazard)
+    if unknown.any():
+        hazard[unknown] = st.dropout_hazard[enrolled[unknown]] = dropout_hazard(model, enrolled[unknown])
     track = st.track[enrolled]
-    mean_interest = 1.0 / len(model.groups)
-    z = (_logit(np.maximum(monthly, 1e-12))[track]
-         - ps.dropout_ability_coef * st.ability[enrolled]
-         + ps.dropout_interest_coef * np.clip(1.0 - st.interest_own[enrolled] / mean_interest, -1, 1))
-    leaves = model.rng.random(enrolled.size) < 1.0 / (1.0 + np.exp(-z))
+    leaves = model.rng.random(enrolled.size) < hazard
     gone = enrolled[leaves]
     st.state[gone] = State.DROPPED_OUT
     for t in (SECONDARY, HIGHER):

@@ -1,0 +1,155 @@
+"""Performance figures of issue 6, measured side by side in one run.
+
+    python3 benchmarks/bench_performance.py [--quick] [--csv benchmarks/out/performance.csv]
+
+Prints one table and writes it to CSV:
+
+- throughput: a full-scale baseline run (construction included) in Mesa agent-steps per second
+  (Mesa agents alive x months), beside Mesa's Boltzmann wealth example with as many agents, run
+  right after it in the same way; and the split of the run's time between Mesa's own agent
+  bookkeeping (creating and removing agents) and the model's logic;
+- scaling: time and peak memory at 0.25, 0.5, 1, 2 and 4 times the baseline population;
+- start-up: model construction as a share of a run;
+- parallel: runs per minute with 2 worker processes against 1.
+
+Every case runs in a fresh subprocess, so each peak memory figure is that run's own. The
+machine is shared: compare ratios measured in the same invocation, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CASE = r"""
+import json, resource, sys, time
+kind, arg = sys.argv[1], json.loads(sys.argv[2])
+if kind == "skills":
+    from sim import SkillsModel, load_params
+    from sim.scaling import scale_city
+    import sim.model as sm
+    spent = {"bookkeeping": 0.0}
+    for name in ("add_student_agents", "remove_student_agents"):
+        original = getattr(sm.SkillsModel, name)
+        def timed(self, idx, _original=original):
+            t = time.perf_counter(); _original(self, idx); spent["bookkeeping"] += time.perf_counter() - t
+        setattr(sm.SkillsModel, name, timed)
+    params = scale_city(load_params(), arg["scale"])
+    t0 = time.perf_counter()
+    model = SkillsModel(params, seed=arg["seed"])
+    t1 = time.perf_counter()
+    agent_steps = 0
+    while model.running:
+        model.step()
+        agent_steps += len(model.agents)
+    t2 = time.perf_counter()
+    # School and enterprise agents are created once at start; count them as bookkeeping too.
+    out = {"build_s": t1 - t0, "run_s": t2 - t1, "agent_steps": agent_steps,
+           "months": len(model.dates), "bookkeeping_s": spent["bookkeeping"],
+           "agents_end": len(model.agents)}
+else:
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
+    t0 = time.perf_counter()
+    model = BoltzmannWealth(n=arg["n"], width=100, height=100, seed=1)
+    t1 = time.perf_counter()
+    for _ in range(arg["months"]):
+        model.step()
+    t2 = time.perf_counter()
+    out = {"build_s": t1 - t0, "run_s": t2 - t1, "agent_steps": arg["n"] * arg["months"]}
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+PARALLEL = r"""
+import json, sys, time
+from sim import load_params
+from sim.parallel import Job, run_jobs
+arg = json.loads(sys.argv[1])
+params = load_params(overrides={"run.persons_per_agent": arg["ppa"], "run.years": arg["years"]})
+jobs = [Job(params, seed=s, replicate=s) for s in range(arg["runs"])]
+t = time.perf_counter()
+n = sum(1 for _ in run_jobs(jobs, workers=arg["workers"], progress=False))
+print(json.dumps({"runs": n, "seconds": time.perf_counter() - t}))
+"""
+
+
+def run_case(kind: str, arg: dict) -> dict:
+    out = subprocess.run([sys.executable, "-c", CASE, kind, json.dumps(arg)], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_parallel(arg: dict) -> dict:
+    out = subprocess.run([sys.executable, "-c", PARALLEL, json.dumps(arg)], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="skip the 2x and 4x cities")
+    ap.add_argument("--csv", default=str(ROOT / "benchmarks/out/performance.csv"))
+    args = ap.parse_args()
+    rows: list[tuple[str, str, float | str]] = []
+
+    def add(section, name, value):
+        rows.append((section, name, value))
+        print(f"{section:<11} {name:<44} {value}", flush=True)
+
+    # Throughput, side by side.
+    full = run_case("skills", {"seed": 1, "scale": 1.0})
+    total = full["build_s"] + full["run_s"]
+    mean_agents = full["agent_steps"] / full["months"]
+    boltz = run_case("boltzmann", {"n": int(mean_agents), "months": 12})
+    skills_rate = full["agent_steps"] / total
+    boltz_rate = boltz["agent_steps"] / (boltz["build_s"] + boltz["run_s"])
+    add("throughput", "full-scale run: seconds (build + 72 months)", round(total, 2))
+    add("throughput", "mean Mesa agents alive", int(mean_agents))
+    add("throughput", "skills-sim agent-steps per second", round(skills_rate))
+    add("throughput", "Boltzmann agent-steps per second (same n)", round(boltz_rate))
+    add("throughput", "ratio skills-sim / Boltzmann", round(skills_rate / boltz_rate, 2))
+    add("split", "Mesa agent bookkeeping (create/remove), s", round(full["bookkeeping_s"], 2))
+    add("split", "model logic (the rest), s", round(total - full["bookkeeping_s"], 2))
+    add("split", "bookkeeping share of the run", round(full["bookkeeping_s"] / total, 3))
+    add("start-up", "model construction, s", round(full["build_s"], 2))
+    add("start-up", "construction share of a run", round(full["build_s"] / total, 3))
+    add("memory", "peak RSS of a full-scale run, MB", round(full["peak_rss_mb"]))
+
+    # Scaling with city size.
+    scales = [0.25, 0.5, 1.0] if args.quick else [0.25, 0.5, 1.0, 2.0, 4.0]
+    base = None
+    for f in scales:
+        r = full if f == 1.0 else run_case("skills", {"seed": 1, "scale": f})
+        t = r["build_s"] + r["run_s"]
+        base = base or (t, r["peak_rss_mb"], r["agent_steps"])
+        add("scaling", f"{f:g}x city: seconds", round(t, 2))
+        add("scaling", f"{f:g}x city: agent-steps", r["agent_steps"])
+        add("scaling", f"{f:g}x city: seconds per million agent-steps", round(t / r["agent_steps"] * 1e6, 3))
+        add("scaling", f"{f:g}x city: peak RSS MB", round(r["peak_rss_mb"]))
+
+    # Parallel runs per minute: 1 worker, then 2.
+    spec = {"ppa": 2, "years": 3, "runs": 8}
+    one = run_parallel({**spec, "workers": 1})
+    two = run_parallel({**spec, "workers": 2})
+    add("parallel", "runs per minute, 1 worker", round(60 * one["runs"] / one["seconds"], 1))
+    add("parallel", "runs per minute, 2 workers", round(60 * two["runs"] / two["seconds"], 1))
+    add("parallel", "speed-up 2 workers / 1", round(one["seconds"] / two["seconds"], 2))
+
+    path = Path(args.csv)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["section", "measure", "value"])
+        w.writerows(rows)
+    print(f"wrote {path} ({time.strftime('%Y-%m-%d %H:%M')})")
+
+
+if __name__ == "__main__":
+    main()
