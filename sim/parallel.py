@@ -128,9 +128,9 @@ def _exit_with_parent(parent: int) -> None:
 
 def _tick(bar) -> None:
     """Advance the bar and show how many runs are still to go beside the time left."""
+    if bar.total:  # set before the update, which redraws the line
+        bar.set_postfix_str(f"{bar.total - bar.n - 1} to go", refresh=False)
     bar.update(1)
-    if bar.total:
-        bar.set_postfix_str(f"{bar.total - bar.n} to go", refresh=False)
 
 
 def _drain(pending: dict, bar, first_only: bool,
@@ -164,7 +164,7 @@ def _run_dask(jobs: Iterator[Job], fn, scheduler: str, workers: int | None, bar,
 
     with client:
         pending: dict = {}
-        finished = as_completed()
+        finished = as_completed(loop=client.loop)
         limit = bound()
         for job in jobs:
             # pure=False: never let Dask merge two submissions as "the same task".

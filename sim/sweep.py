@@ -18,7 +18,8 @@ A sweep file is TOML with one ``[sweep]`` table::
     # "labour_market.outside_wage_premium" = { low = 0.0, high = 0.6 } # lhs/sobol: bounds (log = true)
 
 Replicate ``k`` runs with the same seed at every point (common random numbers), so differences
-between points are the parameters' doing, not sampling noise.
+between points are the parameters' doing, not sampling noise; the seeds are derived from the
+master seed as ``skills-sim forecast`` derives them.
 
 Output folder (``--out``); every file is written to a temporary name and renamed::
 
@@ -61,12 +62,13 @@ from .params import (
     load_params,
     read_toml,
 )
+from .forecast import replicate_seeds
 from .summary import attainment
 
 FORMAT = 1
 MAX_POINTS = 200_000
 MAX_REPLICATES = 10_000
-_DESIGN_KEY = 0x5EED  # spawn key of the design's random stream, apart from the replicates'
+_DESIGN_KEY = (0x5EED, 0)  # spawn key of the design's random stream; replicates use (k,)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,12 +211,6 @@ class Sweep:
         }
 
 
-def replicate_seed(master_seed: int, replicate: int) -> int:
-    """Seed of replicate ``k``: the same at every point, independent of how many replicates."""
-    ss = np.random.SeedSequence(master_seed, spawn_key=(1, replicate))
-    return int(ss.generate_state(1, dtype=np.uint32)[0])
-
-
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file; every point is checked against the base parameters."""
     path = Path(path)
@@ -240,13 +236,14 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ParamError(source, "sweep.base", spec.base,
                          f"no parameter file at {base_path} (paths are relative to the sweep file)")
     base = load_params(base_path)
-    fixed = {k.replace("__", "."): v for k, v in spec.fixed.items()}
+    # Keys may be quoted ("a.b" = 1) or written as TOML dotted keys (a.b = 1, nested tables).
+    fixed = {k.replace("__", "."): v for k, v in _dotted(spec.fixed, lambda v: False).items()}
     if fixed:
         base = base.override(fixed, source=f"{source} [sweep.set]")
     base_raw = base.to_dict()
 
     keys, kinds, specs, values = [], [], {}, []
-    for key, axis in spec.axes.items():
+    for key, axis in _dotted(spec.axes, lambda v: "start" in v or "low" in v).items():
         dotted = key.replace("__", ".")
         where = f"sweep.axes.\"{key}\""
         if dotted in fixed:
@@ -277,8 +274,21 @@ def load_sweep(path: str | Path) -> Sweep:
         path=path, name=spec.name or path.stem, base=base, design=spec.design, size=spec.size,
         replicates=spec.replicates, seed=spec.seed, monthly=spec.monthly, fixed=fixed,
         axes=specs, keys=tuple(keys), kinds=tuple(kinds), points=tuple(points),
-        seeds=tuple(replicate_seed(spec.seed, k) for k in range(spec.replicates)),
+        # Forecasts' derivation: replicate k of a point equal to the base file has the numbers
+        # of replicate k of ``skills-sim forecast`` with the same master seed.
+        seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
     )
+
+
+def _dotted(table: dict, is_value, prefix: str = "") -> dict[str, Any]:
+    """Flatten nested tables into dotted keys, stopping at tables ``is_value`` accepts."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and value and not is_value(value):
+            out.update(_dotted(value, is_value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def _lookup(raw: dict, dotted: str) -> Any:
@@ -375,7 +385,7 @@ def _sample(design: str, size: int, bounds: list[list[Bounds]], kinds: list[str]
     """Latin hypercube or scrambled Sobol points, mapped onto each axis's bounds."""
     from scipy.stats import qmc
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY))
     sampler = (qmc.LatinHypercube if design == "lhs" else qmc.Sobol)(d=len(bounds), rng=rng)
     u = sampler.random(size)
     cols = []
@@ -447,7 +457,7 @@ def _check_folder(out: Path, sweep: Sweep) -> dict | None:
                 f"({'; '.join(changes)}). Use a new --out, or run the sweep file the folder was "
                 f"started with (a copy is in {out / 'sweep.toml'}).")
         return old
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
         raise ParamError(str(out), "<file>", _MISSING,
                          "--out exists and is not a sweep folder (no sweep.json); give a new or "
                          "empty folder, or the folder of an earlier run of this sweep to resume it")
@@ -563,20 +573,23 @@ def run_sweep(
     say = log or (lambda msg: print(msg, file=sys.stderr))
     out = Path(out)
     started = now_iso()
-    old = _check_folder(out, sweep)
+    _check_folder(out, sweep)  # refuse before writing anything
     out.mkdir(parents=True, exist_ok=True)
     with _FolderLock(out):
+        old = _check_folder(out, sweep)  # again: another sweep may have started it meanwhile
+        if old is None:  # sweep.json first: it is what marks the folder as this sweep's
+            write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")
+        if not (out / "sweep.toml").exists():
+            write_text(sweep.path.read_text(encoding="utf-8"), out / "sweep.toml")
+        if not (out / "points.csv").exists():
+            write_csv(_points_table(sweep), out / "points.csv")
+        first_started = old["created"] if old else started
         annual_dir, monthly_dir, fail_dir = (out / "parts" / d for d in ("annual", "monthly", "failures"))
         for d in (annual_dir, fail_dir, *([monthly_dir] if sweep.monthly else [])):
             d.mkdir(parents=True, exist_ok=True)
             for entry in os.scandir(d):  # leftovers of a run killed while writing
                 if entry.name.startswith(".") and entry.name.endswith(".tmp"):
                     os.unlink(entry.path)
-        if old is None:
-            write_text(sweep.path.read_text(encoding="utf-8"), out / "sweep.toml")
-            write_csv(_points_table(sweep), out / "points.csv")
-            write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")
-        first_started = old["created"] if old else started
 
         done = _scan(annual_dir, sweep.n_points, sweep.replicates)
         stale = done & _scan(fail_dir, sweep.n_points, sweep.replicates)
@@ -775,7 +788,7 @@ def _curves(g: pd.DataFrame, key: str, target: str, horizon: int):
     from matplotlib.figure import Figure
 
     h = g[g["year"] == horizon].sort_values(key)
-    x = h[key].to_numpy(dtype=float)
+    x, labels = _positions(h[key])
     fig = Figure(figsize=(7, 6.5))
     top, bottom = fig.subplots(2, 1, sharex=True)
     top.fill_between(x, h["q05"], h["q95"], alpha=0.2, color="C0", label="90 % of runs")
@@ -790,9 +803,18 @@ def _curves(g: pd.DataFrame, key: str, target: str, horizon: int):
     bottom.set_ylim(-0.02, 1.02)
     bottom.set_ylabel(f"P({target} met in {horizon})")
     bottom.set_xlabel(key)
+    if labels is not None:
+        bottom.set_xticks(x, labels)
     bottom.legend(fontsize=8)
     fig.suptitle(f"{target} against {key}")
     return fig
+
+
+def _positions(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
+    """Numeric axis values as x; anything else (launch months, switches) as evenly spaced labels."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float), None
+    return np.arange(len(values), dtype=float), [str(v) for v in values]
 
 
 def _heatmap(h: pd.DataFrame, keys: list[str], target: str, horizon: int, grid: bool):
@@ -823,19 +845,29 @@ def _heatmap(h: pd.DataFrame, keys: list[str], target: str, horizon: int, grid: 
 
 
 def _main_effects(h: pd.DataFrame, keys: list[str], target: str, horizon: int, grid: bool):
+    """Per axis, the target's median and P(met) averaged over the other axes (binned if sampled)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(3.2 * len(keys), 3.4))
-    axes = fig.subplots(1, len(keys), sharey=True)
-    for ax, key in zip(np.atleast_1d(axes), keys):
+    fig = Figure(figsize=(3.2 * len(keys), 6))
+    axes = fig.subplots(2, len(keys), sharey="row", squeeze=False)
+    for col, key in enumerate(keys):
         x = h[key]
         if not grid and x.nunique() > 8:
-            x = pd.qcut(x.astype(float), 8, duplicates="drop").map(lambda iv: iv.mid)
-        m = h.groupby(x, observed=True)["p_met"].mean().sort_index()
-        ax.plot(np.asarray(m.index, dtype=float), m.to_numpy(), "o-")
-        ax.set_xlabel(key, fontsize=8)
-        ax.set_ylim(-0.02, 1.02)
-    np.atleast_1d(axes)[0].set_ylabel(f"P({target} met in {horizon}), mean over other axes")
+            bins = pd.qcut(x.astype(float), 8, duplicates="drop")
+            x = pd.Series([iv.mid for iv in bins], index=h.index, dtype=float)
+        m = h.groupby(x, observed=True)[["median", "p_met"]].mean().sort_index()
+        pos, labels = _positions(pd.Series(m.index))
+        top, bottom = axes[0, col], axes[1, col]
+        top.plot(pos, m["median"].to_numpy(), "o-", color="C0")
+        top.axhline(h["threshold"].iloc[0], color="C3", ls="--")
+        bottom.plot(pos, m["p_met"].to_numpy(), "o-", color="C2")
+        bottom.set_ylim(-0.02, 1.02)
+        bottom.set_xlabel(key, fontsize=8)
+        if labels is not None:
+            bottom.set_xticks(pos, labels)
+    axes[0, 0].set_ylabel(f"{target} in {horizon} (median)\nmean over other axes")
+    axes[1, 0].set_ylabel(f"P({target} met in {horizon})\nmean over other axes")
+    fig.suptitle(f"{target}: main effects (red: plan threshold)")
     return fig
 
 
@@ -845,6 +877,8 @@ def _main_effects(h: pd.DataFrame, keys: list[str], target: str, horizon: int, g
 
 def sweep_command(args) -> int:
     """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from .parallel import ExecutorError
 
     sweep = load_sweep(args.sweep)
@@ -864,6 +898,10 @@ def sweep_command(args) -> int:
                            scheduler=scheduler)
     except (ExecutorError, SweepError) as exc:
         print(f"skills-sim sweep: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenProcessPool:
+        print(f"skills-sim sweep: error: a worker process died (out of memory?); the finished runs "
+              f"are kept in {out}, and the same command resumes the sweep", file=sys.stderr)
         return 1
     ok = result.n_runs - result.failed
     print(f"{ok} of {result.n_runs} runs done ({result.ran} this time). Wrote {out}/annual.parquet, "
