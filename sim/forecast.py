@@ -67,7 +67,8 @@ def forecast(
     """Run ``replicates`` replicates of every scenario; return the tidy annual table of all runs.
 
     Rows are ordered by scenario (in the given order), replicate, year and target, whatever the
-    order in which the workers finished.
+    order in which the workers finished. Importing Mesa switches multiprocessing to "spawn", so a
+    script calling this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
     """
     _check_count("--replicates", replicates)
     if workers is not None:
@@ -79,9 +80,17 @@ def forecast(
             for k in range(replicates) for name, params in scenarios.items()]
     frames = [result.annual for _job, result in
               run_jobs(jobs, workers=workers, progress=progress, desc="replicates", total=len(jobs))]
-    annual = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ANNUAL_COLUMNS)
+    frames = [f for f in frames if not f.empty]
+    annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()
     # Within a run, the model's own order (year, then target).
     return sort_by_scenario(annual, list(scenarios), keys=("replicate", "year", "target"))
+
+
+def _empty_annual() -> pd.DataFrame:
+    """No target observed in any run: an empty table that still has the schema's dtypes."""
+    dtypes = {"replicate": "int64", "seed": "int64", "year": "int64", "value": "float64",
+              "threshold": "float64", "met": "bool"}
+    return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "object")) for c in ANNUAL_COLUMNS})
 
 
 def sort_by_scenario(df: pd.DataFrame, order: list[str],

@@ -311,7 +311,7 @@ def scenario_order(annual: pd.DataFrame, meta: dict) -> list[str]:
     """Scenarios in the order the user gave them (the manifest's), then any others."""
     given = [s["name"] for s in meta.get("scenarios", []) if "name" in s]
     present = list(dict.fromkeys(annual["scenario"])) if not annual.empty else []
-    return [s for s in given if s in present] + [s for s in present if s not in given]
+    return given + [s for s in present if s not in given]
 
 
 def _targets(annual: pd.DataFrame) -> list[str]:

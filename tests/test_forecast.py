@@ -193,6 +193,16 @@ def test_plot_redraws_figures_and_summary_from_the_files(forecast_dir, tmp_path)
         _assert_png(d / name)
 
 
+def test_a_forecast_without_any_target_value_still_gets_a_summary(tmp_path):
+    from sim.forecast import _empty_annual
+    from sim.plotting import draw_forecast
+    from sim.summary import attainment
+
+    assert attainment(_empty_annual(), by=["scenario"]).empty  # the schema's dtypes hold
+    assert draw_forecast(tmp_path, _empty_annual(), {"scenarios": [{"name": "quiet"}]}) == []
+    assert "quiet" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
 def test_plot_draws_a_single_run(tmp_path):
     out = tmp_path / "run"
     assert main(["run", "--seed", "3", "--out", str(out), *SMALL_SET]) == 0
