@@ -2,7 +2,8 @@
 
 Each summer a cohort of junior-high graduates (a demographic path with noise) splits into the
 general track (rationed seats, not simulated further) and vocational applicants. Applicants rank
-every open major ``o = (school s, group g)`` of their track by a random-utility rule
+the open majors ``o = (school s, group g)`` at the ``schools_considered`` schools of their track
+nearest home by a random-utility rule
 
     U_io = b_dist * km(home_i, s) + b_rep * reputation_s + b_prosp * prospects_g
            + b_int * interest_ig + Gumbel noise
@@ -60,47 +61,82 @@ def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
     return s_idx[keep], g_idx[keep], seats[keep]
 
 
-def choice_utility(model, home, interest, opt_school, opt_group) -> np.ndarray:
-    """(n, O) utility of every applicant for every open major, with Gumbel noise."""
+def choice_sets(model, home: np.ndarray, opt_school: np.ndarray) -> np.ndarray:
+    """(n, K * M) option ids each applicant considers, -1 for none.
+
+    An applicant considers the majors of the ``schools_considered`` schools of the track nearest
+    home (families look at schools within reach), so the work per applicant does not grow with
+    the number of schools in the city. M is the most majors any school offers."""
+    schools, city = model.schools, model.city
+    track_schools = np.unique(opt_school)
+    k = min(model.p.school_choice.schools_considered, track_schools.size)
+    if k == 0:
+        return np.full((len(home), 0), -1, dtype=np.int64)
+    km = city.km_matrix(np.arange(city.n_cells), schools.cell[track_schools])
+    nearest = track_schools[np.argsort(km, axis=1, kind="stable")[:, :k]]   # (cells, k)
+    # Options sorted by school: school s owns option ids first[s] .. first[s] + count[s] - 1.
+    count = np.bincount(opt_school, minlength=schools.n)
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    m = int(count.max())
+    slot = np.arange(m)
+    table = np.where(slot[None, :] < count[:, None], first[:, None] + slot[None, :], -1)  # (S, m)
+    return table[nearest[home]].reshape(len(home), k * m)
+
+
+def choice_utility(model, home, interest, opt_school, opt_group, ids) -> np.ndarray:
+    """(n, C) utility of every applicant for each option in their choice set, with noise."""
     pc, schools = model.p.school_choice, model.schools
-    km = model.city.km_matrix(home, schools.cell)[:, opt_school]
+    valid = ids >= 0
+    safe = np.where(valid, ids, 0)
+    s, g = opt_school[safe], opt_group[safe]
     prospects = family_prospects(model)
-    fixed = (pc.beta_reputation * schools.reputation[opt_school]
-             + pc.beta_prospects * prospects[opt_group]).astype(np.float32)
+    fixed = (pc.beta_reputation * schools.reputation).astype(np.float32)
+    d = model.city.cell_xy[home][:, None, :].astype(np.float32) - model.city.cell_xy[schools.cell[s]].astype(np.float32)
+    km = np.sqrt((d**2).sum(axis=-1)) * np.float32(model.city.cell_km)
     u = pc.beta_distance_per_km * km
-    u += fixed[None, :]
-    u += np.float32(pc.beta_interest) * interest[:, opt_group].astype(np.float32)
+    u += fixed[s]
+    u += (pc.beta_prospects * prospects).astype(np.float32)[g]
+    u += np.float32(pc.beta_interest) * np.take_along_axis(interest.astype(np.float32), g, axis=1)
     u -= np.log(-np.log(model.rng.random(u.shape, dtype=np.float32) + np.float32(1e-12)))
+    u[~valid] = -np.inf
     return u
 
 
-def ration(utility: np.ndarray, priority: np.ndarray, seats: np.ndarray, rounds: int):
-    """Proposal rounds with ability priority. Returns (assigned option or -1, first choice)."""
-    n, n_opt = utility.shape
+def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np.ndarray,
+           rounds: int):
+    """Proposal rounds with ability priority over choice sets.
+
+    ``utility`` and ``ids`` are (n, C): each applicant's options and their utilities (-inf for
+    none). Returns (assigned option id or -1, first-choice option id or -1)."""
+    n, n_cols = utility.shape
     assigned = np.full(n, -1, dtype=np.int64)
-    if n == 0 or n_opt == 0:
+    if n == 0 or n_cols == 0 or seats.size == 0:
         return assigned, np.full(n, -1, dtype=np.int64)
     u = utility
     seats = seats.astype(np.int64).copy()
-    first_choice = np.argmax(u, axis=1)
+    best = np.argmax(u, axis=1)
+    first_choice = np.where(np.isfinite(u[np.arange(n), best]), ids[np.arange(n), best], -1)
     active = np.arange(n)
     for _ in range(rounds):
         if active.size == 0:
             break
-        pick = np.argmax(u[active], axis=1)
-        has_option = np.isfinite(u[active, pick])
-        active, pick = active[has_option], pick[has_option]
+        col = np.argmax(u[active], axis=1)
+        has_option = np.isfinite(u[active, col])
+        active, col = active[has_option], col[has_option]
+        pick = ids[active, col]
         order = np.lexsort((-priority[active], pick))
-        who, where = active[order], pick[order]
+        who, where, where_col = active[order], pick[order], col[order]
         rank = np.arange(len(where)) - np.searchsorted(where, where, side="left")
         accept = rank < seats[where]
         assigned[who[accept]] = where[accept]
-        seats -= np.bincount(where[accept], minlength=n_opt)
+        seats -= np.bincount(where[accept], minlength=seats.size)
         active = who[~accept]
-        u[active, where[~accept]] = -np.inf
-        full = np.flatnonzero(seats <= 0)
-        if full.size and active.size:
-            u[np.ix_(active, full)] = -np.inf
+        u[active, where_col[~accept]] = -np.inf
+        full = seats <= 0
+        if full.any() and active.size:
+            rows = u[active]
+            rows[full[np.maximum(ids[active], 0)] & (ids[active] >= 0)] = -np.inf
+            u[active] = rows
     return assigned, first_choice
 
 
@@ -133,8 +169,9 @@ def admit_secondary(model) -> None:
     ability = rng.normal(0.0, 1.0, n).astype(np.float32)
     interest = draw_interest(model, n)
     opt_school, opt_group, seats = open_majors(model.schools, SECONDARY, rng)
-    u = choice_utility(model, home, interest, opt_school, opt_group)
-    assigned, first = ration(u, ability, seats, model.p.school_choice.admission_rounds)
+    ids = choice_sets(model, home, opt_school)
+    u = choice_utility(model, home, interest, opt_school, opt_group, ids)
+    assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
     _book_intake(model, SECONDARY, opt_school, opt_group, assigned, first)
 
     placed = np.flatnonzero(assigned >= 0)
@@ -180,8 +217,9 @@ def admit_higher(model) -> None:
     ability = np.r_[st.ability[progressors], pool_ability]
     interest = np.vstack([prog_interest, pool_interest])
     opt_school, opt_group, seats = open_majors(model.schools, HIGHER, rng)
-    u = choice_utility(model, home, interest, opt_school, opt_group)
-    assigned, first = ration(u, ability, seats, model.p.school_choice.admission_rounds)
+    ids = choice_sets(model, home, opt_school)
+    u = choice_utility(model, home, interest, opt_school, opt_group, ids)
+    assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
     _book_intake(model, HIGHER, opt_school, opt_group, assigned, first)
 
     n_prog = len(progressors)

@@ -117,6 +117,7 @@ class SchoolChoice(_Section):
     beta_prospects: float
     beta_interest: float
     admission_rounds: int = Field(ge=1, le=100)
+    schools_considered: int = Field(ge=1, le=1000)
 
 
 class Schools(_Section):

@@ -60,6 +60,25 @@ COLUMNS: dict[str, tuple[type, float]] = {
 }
 
 
+class RowsBySchoolGroup:
+    """Rows of a boolean mask grouped by (school, major group), for lookups in O(group size).
+
+    Programmes that pick students at one school and major (order classes, apprenticeship) ask
+    for many such groups in turn; scanning every student for each would cost O(students) per
+    request. Rows keep their ascending order within a group."""
+
+    def __init__(self, students: "StudentArrays", mask: np.ndarray, n_groups: int):
+        rows = np.flatnonzero(mask)
+        key = students.school[rows].astype(np.int64) * n_groups + students.group[rows]
+        order = np.argsort(key, kind="stable")
+        self.rows, self._key, self._g = rows[order], key[order], n_groups
+
+    def get(self, school: int, group: int) -> np.ndarray:
+        k = school * self._g + group
+        lo, hi = np.searchsorted(self._key, [k, k + 1])
+        return self.rows[lo:hi]
+
+
 class StudentArrays:
     """Growable column store; ``n`` rows are live, capacity doubles as needed."""
 

@@ -1,7 +1,8 @@
 """Optimisations must not change results: a fixed seed's tables equal the stored fixture.
 
-The fixture was generated before the performance work of issue 6 (last regenerated when job
-search moved from firms to posts, a deliberate change of behaviour) from a frozen copy of the
+The fixture was generated during the performance work of issue 6 (last regenerated when
+applicants began ranking only nearby schools, a deliberate change of behaviour for linear
+scaling; every later optimisation keeps it exactly) from a frozen copy of the
 parameters (tests/fixtures/regression_params.toml), so recalibrating params/baseline.toml
 does not touch it. A deliberate change of behaviour must regenerate it (see README, Tests).
 """

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..students import State
+from ..students import RowsBySchoolGroup, State
 from . import Programme, logistic
 
 
@@ -87,12 +87,14 @@ class Apprenticeship(Programme):
         eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.student_year)
                     & (st.view("apprentice_firm") < 0))
         started_stu = 0
+        by_major = RowsBySchoolGroup(st, eligible, len(model.groups))
         for e in np.flatnonzero(take_stu):  # a loop over host firms, not students
             group = int(ent.sector[e])
             school = model.partnerships.choose_school(model, e, group)
             if school < 0:
                 continue
-            pool = np.flatnonzero(eligible & (st.view("school") == school) & (st.view("group") == group))
+            pool = by_major.get(school, group)
+            pool = pool[eligible[pool]]
             take = model.rng.permutation(pool)[: n_stu[e]]
             if take.size == 0:
                 continue

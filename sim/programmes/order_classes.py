@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..labour_demand import expected_vacancies
-from ..students import State
+from ..students import RowsBySchoolGroup, State
 from . import Programme, logistic
 
 
@@ -58,6 +58,7 @@ class OrderClasses(Programme):
         eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.study_year)
                     & (st.view("sponsor") < 0))
         propensity_logit = np.log(ent.propensity / (1.0 - ent.propensity))
+        by_major = RowsBySchoolGroup(st, eligible, len(model.groups))
         opened = members = 0
         for e in firms:  # a loop over firms deciding, not over students
             for _ in range(need[e]):
@@ -71,8 +72,8 @@ class OrderClasses(Programme):
                 school = model.partnerships.choose_school(model, e, group)
                 if school < 0:
                     break
-                pool = np.flatnonzero(eligible & (st.view("school") == school)
-                                      & (st.view("group") == group))
+                pool = by_major.get(school, group)
+                pool = pool[eligible[pool]]
                 if pool.size < min_size:
                     break
                 take = pool[np.argsort(-st.ability[pool], kind="stable")[: int(round(size))]]
