@@ -128,6 +128,14 @@ class SkillsModel(mesa.Model):
         if self.month > 12:
             self.year, self.month = self.year + 1, 1
 
+    def release(self) -> None:
+        """Let go of this finished model so its memory can be freed.
+
+        Mesa 3.3 numbers agents with a class-level ``Agent._ids`` dict keyed by model, which
+        keeps every model ever built alive; a worker running many replicates would grow by a
+        whole city per run. Call this once the outputs have been taken."""
+        mesa.Agent._ids.pop(self, None)
+
     def run(self) -> "SkillsModel":
         """Run to the horizon."""
         while self.running:

@@ -13,6 +13,7 @@ how a sweep scales out over many machines (e.g. dask-jobqueue on Slurm).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import threading
@@ -102,8 +103,8 @@ def run_jobs(
                 _tick(bar)
                 yield job, result
             return
-        with ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
             pending = {}
             for job in jobs:
                 pending[pool.submit(fn, job)] = job
@@ -113,15 +114,34 @@ def run_jobs(
                 yield from _drain(pending, bar, first_only=True, return_exceptions=return_exceptions)
 
 
+def _worker_context():
+    """Start workers from a fork server that has imported the model once.
+
+    Importing Mesa forces the "spawn" start method, under which every worker re-imports Mesa,
+    pandas and the model (1-2.5 s of CPU each); a fork server pays that once and forks
+    workers from a clean, single-threaded process."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["sim.parallel"])
+    return ctx
+
+
 def _exit_with_parent(parent: int) -> None:
     """Worker initializer: quit when the parent dies (e.g. ``kill -9``), never idle forever.
 
     Pool workers block on a queue whose write end they also hold, so they would not notice.
+    (Under the fork server a worker's OS parent is the server, so watch the pid itself.)
     """
     def watch() -> None:
-        while os.getppid() == parent:
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
             time.sleep(1.0)
-        os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 

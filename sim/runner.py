@@ -40,5 +40,7 @@ def run_one(
         while model.running:
             model.step()
             bar.update(1)
-    return RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
-                     annual_observables(model))
+    result = RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
+                       annual_observables(model))
+    model.release()
+    return result

@@ -131,3 +131,27 @@ def test_full_scale_baseline():
     assert enrolled.min() >= 50_000
     # The enrolled Mesa agents are the students themselves, one each.
     assert len(model.agents_by_type[Student]) == int(enrolled.iloc[-1])
+
+
+def test_released_models_are_freed(small_params):
+    """Many replicates in one worker must not keep every finished city in memory."""
+    import gc
+    import weakref
+
+    from sim.runner import run_one
+
+    refs = []
+    original = SkillsModel.release
+
+    def spy(self):
+        refs.append(weakref.ref(self))
+        original(self)
+
+    SkillsModel.release = spy
+    try:
+        for seed in range(2):
+            run_one(small_params, seed=seed, monthly=False)
+    finally:
+        SkillsModel.release = original
+    gc.collect()
+    assert len(refs) == 2 and all(r() is None for r in refs)
