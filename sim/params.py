@@ -331,6 +331,7 @@ class TrainingBases(Launch):
     enterprise_benefit_yuan: float = Field(ge=0)
     decision_scale_yuan: float = Field(gt=0)
     build_months: int = Field(ge=1, le=60)
+    build_months_sd_log: float = Field(ge=0, le=2)
     min_employees: float = Field(ge=0)
     reputation_gain: float = Field(ge=0)
     apprentice_capacity_factor: float = Field(ge=1)

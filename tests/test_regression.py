@@ -1,9 +1,9 @@
 """Optimisations must not change results: a fixed seed's tables equal the stored fixture.
 
 The fixture was generated during the performance work of issue 6 (last regenerated when
-applicants began ranking only nearby schools, a deliberate change of behaviour for linear
-scaling; every later optimisation keeps it exactly) from a frozen copy of the
-parameters (tests/fixtures/regression_params.toml), so recalibrating params/baseline.toml
+training-base construction times and order-class consideration became stochastic, a
+deliberate change of behaviour; every later optimisation keeps it exactly) from a frozen copy
+of the parameters (tests/fixtures/regression_params.toml), so recalibrating params/baseline.toml
 does not touch it. A deliberate change of behaviour must regenerate it (see README, Tests).
 """
 

@@ -1,9 +1,9 @@
 """Order and named classes (订单班 / 冠名班): firms sponsor classes at partner schools (T2, T3).
 
-Each October, in every major group where at least ``min_shortage_share`` of the city's
-graduate posts went unfilled last season, each enterprise of that sector considers
-sponsoring a class for every ``class_size`` posts it expects to offer in its own sector's group
-until the class graduates (at most ``max_classes_per_firm``). It weighs the hires it expects from
+Each October an enterprise considers classes with probability min(1, shortage /
+``min_shortage_share``), where shortage is the share of its sector's major group's posts left
+unfilled city-wide last season. It considers one class for every ``class_size`` posts it
+expects to offer in that group until the class graduates (at most ``max_classes_per_firm``). It weighs the hires it expects from
 a class against the class's cost and the subsidy (if the order-class line can still pay it):
 
     P(sponsor) = execution * logistic(logit(propensity_e)
@@ -45,13 +45,16 @@ class OrderClasses(Programme):
         own_posts = expected_vacancies(model) * model.p.enterprises.own_group_share
         need = np.minimum(np.floor(years_to_graduation * own_posts / size + 0.5),
                           lv.max_classes_per_firm).astype(int)
-        # Only where the firm's own major group was short of graduates city-wide last season.
+        # A firm looks at classes as its own major group runs short of graduates city-wide:
+        # always from min_shortage_share of last season's posts unfilled, proportionally less
+        # below (a city-level signal, so the rule does not depend on persons per agent).
         log = model.year_log.get(model.year, {})
         posted, unfilled = log.get("vacancies_by_group"), log.get("unfilled_by_group")
         if posted is None or unfilled is None:
             return
         shortage = unfilled / np.maximum(posted, 1e-12)
-        need[shortage[ent.sector] < lv.min_shortage_share] = 0
+        consider = np.minimum(1.0, shortage / max(lv.min_shortage_share, 1e-12))[ent.sector]
+        need[rng.random(ent.n) >= consider] = 0
         firms = np.flatnonzero(need > 0)
         rng.shuffle(firms)
         benefit = lv.value_per_hire_yuan * lv.expected_hire_share * lv.class_size - lv.cost_per_class_yuan

@@ -8,7 +8,8 @@ pays ``public_capital_yuan``, the firm the rest of ``cost_yuan``:
                  * logistic((enterprise_benefit - (cost - public capital)) / decision_scale)
 
 The bureau funds willing firms, largest first, while the training-base line can pay the public
-capital. A base takes ``build_months / execution`` months to build; once built it raises the
+capital. A base takes ``build_months * lognormal(0, build_months_sd_log) / execution`` months
+to build; once built it raises the
 school's reputation, adds a 1+X pilot slot and social-training capacity, and lets the partner
 firm take more apprentices. T7 counts bases in operation at the end of the year.
 """
@@ -56,7 +57,9 @@ class TrainingBases(Programme):
             if school < 0:
                 continue
             model.budget.pay(self.budget_line, lv.public_capital_yuan)
-            months = int(np.ceil(lv.build_months / self.execution()))
+            # Construction takes longer without supervision, and every project has its own delays.
+            delay = float(np.exp(model.rng.normal(0.0, lv.build_months_sd_log)))
+            months = int(np.ceil(lv.build_months * delay / self.execution()))
             self.projects.append((school, int(e), model.month_index + months))
             self.has_base[e] = True
             model.partnerships.touch(school, e, model.year)
