@@ -160,6 +160,23 @@ def _book_intake(model, track: int, opt_school, opt_group, assigned, first_choic
                                       np.where(of_track, 0, schools.under_years))
 
 
+def _enrol_new(model, track: int, home, ability, interest_own, school, group) -> np.ndarray:
+    """Rows for admitted applicants who were not students before; returns their indices."""
+    return model.students.append(
+        len(home),
+        home=home,
+        ability=ability,
+        attachment=draw_attachment(model, len(home)),
+        interest_own=interest_own,
+        track=track,
+        school=school,
+        group=group,
+        year=1,
+        state=State.ENROLLED,
+        entry_year=model.year,
+    )
+
+
 def admit_secondary(model) -> None:
     """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
     d, rng = model.p.demography, model.rng
@@ -176,19 +193,8 @@ def admit_secondary(model) -> None:
 
     placed = np.flatnonzero(assigned >= 0)
     o = assigned[placed]
-    idx = model.students.append(
-        len(placed),
-        home=home[placed],
-        ability=ability[placed],
-        attachment=draw_attachment(model, len(placed)),
-        interest_own=interest[placed, opt_group[o]],
-        track=SECONDARY,
-        school=opt_school[o],
-        group=opt_group[o],
-        year=1,
-        state=State.ENROLLED,
-        entry_year=model.year,
-    )
+    idx = _enrol_new(model, SECONDARY, home[placed], ability[placed],
+                     interest[placed, opt_group[o]], opt_school[o], opt_group[o])
     model.add_student_agents(idx)
 
 
@@ -237,19 +243,8 @@ def admit_higher(model) -> None:
 
     pool_got = np.flatnonzero(assigned[n_prog:] >= 0)
     o = assigned[n_prog + pool_got]
-    new = st.append(
-        len(pool_got),
-        home=pool_home[pool_got],
-        ability=pool_ability[pool_got],
-        attachment=draw_attachment(model, len(pool_got)),
-        interest_own=pool_interest[pool_got, opt_group[o]],
-        track=HIGHER,
-        school=opt_school[o],
-        group=opt_group[o],
-        year=1,
-        state=State.ENROLLED,
-        entry_year=model.year,
-    )
+    new = _enrol_new(model, HIGHER, pool_home[pool_got], pool_ability[pool_got],
+                     pool_interest[pool_got, opt_group[o]], opt_school[o], opt_group[o])
     model.add_student_agents(np.r_[rows, new])
 
 
