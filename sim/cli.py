@@ -55,6 +55,20 @@ def cmd_check(args) -> int:
         sweep = load_sweep(path)
         print(f"{path}: OK (sweep of {sweep.n_points} points x {sweep.replicates} replicates)")
         return 0
+    if "sensitivity" in raw:
+        from .sensitivity import load_sensitivity
+
+        sens = load_sensitivity(path)
+        print(f"{path}: OK ({sens.spec.method} sensitivity of {len(sens.factors)} factors: "
+              f"{sens.sweep.n_points} points x {sens.spec.replicates} replicates)")
+        return 0
+    if "optimize" in raw:
+        from .optimize import load_optimize
+
+        opt = load_optimize(path)
+        print(f"{path}: OK (optimisation of {len(opt.levers)} levers: {opt.spec.trials} trials x "
+              f"{opt.spec.replicates} replicates)")
+        return 0
     params = load_params(path, parse_set_options(getattr(args, "set", None)))
     print(f"{path}: OK ({params.run.years} years from {params.run.start_year}, "
           f"{len(params.sectors)} sectors, {params.run.persons_per_agent} person(s) per agent)")
@@ -77,6 +91,18 @@ def cmd_sweep(args) -> int:
     from .sweep import sweep_command
 
     return sweep_command(args)
+
+
+def cmd_sensitivity(args) -> int:
+    from .sensitivity import sensitivity_command
+
+    return sensitivity_command(args)
+
+
+def cmd_optimize(args) -> int:
+    from .optimize import optimize_command
+
+    return optimize_command(args)
 
 
 def cmd_dashboard(args) -> int:
@@ -146,6 +172,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder; re-running on the same folder resumes")
     p.set_defaults(func=cmd_sweep)
 
+    p = sub.add_parser("sensitivity",
+                       help="which levers and uncertainties drive each target (SALib; resumable)")
+    p.add_argument("file", help="sensitivity file (TOML, a [sensitivity] table)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
+    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser("optimize",
+                       help="cheapest lever setting meeting targets with a given probability "
+                            "(Optuna; resumable)")
+    p.add_argument("file", help="optimisation file (TOML, an [optimize] table)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    p.set_defaults(func=cmd_optimize)
+
     p = sub.add_parser("plot", help="redraw the figures of a finished run, forecast or sweep")
     p.add_argument("dir", help="output folder")
     p.set_defaults(func=cmd_plot)
@@ -169,8 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder; re-running on the same folder resumes")
     p.set_defaults(func=cmd_calibrate)
 
-    p = sub.add_parser("check", help="validate a parameter or sweep file")
-    p.add_argument("params", help="parameter or sweep file")
+    p = sub.add_parser("check", help="validate a parameter, sweep, sensitivity or optimize file")
+    p.add_argument("params", help="parameter, sweep, sensitivity or optimize file")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_check)
 

@@ -43,7 +43,7 @@ import math
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -168,6 +168,10 @@ class Sweep:
     kinds: tuple[str, ...]             # "bool" | "int" | "float" | "str" per axis
     points: tuple[tuple[Any, ...], ...]
     seeds: tuple[int, ...]
+    # Axis values -> parameter overrides, for axes that are not parameters as such (e.g. budget
+    # shares given as weights and renormalised; see sim.sensitivity). None: the values as they are.
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = field(
+        default=None, compare=False, repr=False)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -181,13 +185,25 @@ class Sweep:
     def overrides(self, point: int) -> dict[str, Any]:
         return dict(zip(self.keys, self.points[point]))
 
+    def param_overrides(self, point: int) -> dict[str, Any]:
+        """What the point sets in the parameter file (the axis values, or their transform)."""
+        values = self.overrides(point)
+        return self.transform(values) if self.transform else values
+
     def params(self, point: int) -> Params:
         """The point's parameters (the last one is kept: jobs come point by point)."""
         if self._cache.get("point") != point:
             self._cache.clear()
             self._cache.update(point=point, params=self.base.override(
-                self.overrides(point), source=f"{self.path} (sweep point {point})"))
+                self.param_overrides(point), source=f"{self.path} (sweep point {point})"))
         return self._cache["params"]
+
+    def check_points(self) -> None:
+        """Validate every point against the base file: a combination may break a cross-field
+        rule, and that should stop the command before any run, not in the middle of it."""
+        for i in range(self.n_points):
+            self.base.override(self.param_overrides(i),
+                               source=f"{self.path} (sweep point {i}: {self.overrides(i)})")
 
     def definition(self) -> dict[str, Any]:
         """Everything that decides the runs' numbers; equal definitions = the same sweep."""
@@ -231,15 +247,7 @@ def load_sweep(path: str | Path) -> Sweep:
         raise _pydantic_error(exc, table, source, "sweep",
                               model_level=("sweep.size", table.get("size", _MISSING))) from None
 
-    base_path = path.parent / spec.base
-    if not base_path.is_file():
-        raise ParamError(source, "sweep.base", spec.base,
-                         f"no parameter file at {base_path} (paths are relative to the sweep file)")
-    base = load_params(base_path)
-    # Keys may be quoted ("a.b" = 1) or written as TOML dotted keys (a.b = 1, nested tables).
-    fixed = {k.replace("__", "."): v for k, v in _dotted(spec.fixed, lambda v: False).items()}
-    if fixed:
-        base = base.override(fixed, source=f"{source} [sweep.set]")
+    base, fixed = resolve_base(path, spec.base, spec.fixed, "sweep")
     base_raw = base.to_dict()
 
     keys, kinds, specs, values = [], [], {}, []
@@ -267,10 +275,7 @@ def load_sweep(path: str | Path) -> Sweep:
     else:
         points = _sample(spec.design, spec.size, values, kinds, spec.seed)
 
-    for i, pt in enumerate(points):  # a combination may break a cross-field rule
-        base.override(dict(zip(keys, pt)), source=f"{source} (sweep point {i}: {dict(zip(keys, pt))})")
-
-    return Sweep(
+    sweep = Sweep(
         path=path, name=spec.name or path.stem, base=base, design=spec.design, size=spec.size,
         replicates=spec.replicates, seed=spec.seed, monthly=spec.monthly, fixed=fixed,
         axes=specs, keys=tuple(keys), kinds=tuple(kinds), points=tuple(points),
@@ -278,6 +283,28 @@ def load_sweep(path: str | Path) -> Sweep:
         # of replicate k of ``skills-sim forecast`` with the same master seed.
         seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
     )
+    sweep.check_points()
+    return sweep
+
+
+def resolve_base(path: Path, base: str, fixed: dict[str, Any], table: str) -> tuple[Params, dict]:
+    """The parameters a study file starts from: its ``base`` file (relative to the study file)
+    with its ``[<table>.set]`` overrides applied; returns them and the overrides as dotted keys.
+
+    Shared by sweep, sensitivity and optimise files, so all three read ``base`` and ``set`` alike.
+    """
+    source = str(path)
+    base_path = path.parent / base
+    if not base_path.is_file():
+        raise ParamError(source, f"{table}.base", base,
+                         f"no parameter file at {base_path} (paths are relative to the "
+                         f"{table} file)")
+    params = load_params(base_path)
+    # Keys may be quoted ("a.b" = 1) or written as TOML dotted keys (a.b = 1, nested tables).
+    dotted = {k.replace("__", "."): v for k, v in _dotted(fixed, lambda v: False).items()}
+    if dotted:
+        params = params.override(dotted, source=f"{source} [{table}.set]")
+    return params, dotted
 
 
 def _dotted(table: dict, is_value, prefix: str = "") -> dict[str, Any]:
@@ -388,17 +415,21 @@ def _sample(design: str, size: int, bounds: list[list[Bounds]], kinds: list[str]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY))
     sampler = (qmc.LatinHypercube if design == "lhs" else qmc.Sobol)(d=len(bounds), rng=rng)
     u = sampler.random(size)
-    cols = []
-    for j, ((b,), kind) in enumerate(zip(bounds, kinds)):
-        if kind == "int":  # equal chances for every integer in [low, high]
-            lo, hi = int(b.low), int(b.high)
-            cols.append([min(hi, lo + int(x * (hi - lo + 1))) for x in u[:, j]])
-        elif b.log:
-            cols.append([float(f"{math.exp(math.log(b.low) + x * math.log(b.high / b.low)):.12g}")
-                         for x in u[:, j]])
-        else:
-            cols.append([float(f"{b.low + x * (b.high - b.low):.12g}") for x in u[:, j]])
+    cols = [[from_unit(x, b.low, b.high, kind, b.log) for x in u[:, j]]
+            for j, ((b,), kind) in enumerate(zip(bounds, kinds))]
     return list(zip(*cols))
+
+
+def from_unit(x: float, low: float, high: float, kind: str, log: bool = False) -> int | float:
+    """A point of the unit interval as a value in ``[low, high]``: whole numbers with equal
+    chances each (``kind == "int"``), else uniform (in the logarithm with ``log``), rounded to
+    12 significant digits so a design's values read back the same from CSV and TOML."""
+    if kind == "int":
+        lo, hi = int(low), int(high)
+        return min(hi, lo + int(x * (hi - lo + 1)))
+    if log:
+        return float(f"{math.exp(math.log(low) + x * math.log(high / low)):.12g}")
+    return float(f"{low + x * (high - low):.12g}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -875,13 +906,8 @@ def _main_effects(h: pd.DataFrame, keys: list[str], target: str, horizon: int, g
 # Command line
 
 
-def sweep_command(args) -> int:
-    """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from .parallel import ExecutorError
-
-    sweep = load_sweep(args.sweep)
+def executor_options(args) -> tuple[str, str | None]:
+    """``--executor``, ``--scheduler`` and ``--workers`` checked together (bad input: exit 2)."""
     executor = getattr(args, "executor", None) or "local"
     scheduler = getattr(args, "scheduler", None)
     if executor == "dask" and not scheduler:
@@ -892,6 +918,17 @@ def sweep_command(args) -> int:
                          "a scheduler address is only used with --executor dask")
     if args.workers is not None and args.workers < 1:
         raise ParamError("--workers", "--workers", args.workers, "at least 1")
+    return executor, scheduler
+
+
+def sweep_command(args) -> int:
+    """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .parallel import ExecutorError
+
+    sweep = load_sweep(args.sweep)
+    executor, scheduler = executor_options(args)
     out = Path(args.out) if args.out else default_out("sweep")
     try:
         result = run_sweep(sweep, out, workers=args.workers, executor=executor,
