@@ -36,7 +36,7 @@ def cohort_size(model, year: int) -> float:
     if year not in model.cohorts:
         trend = (1.0 + d.cohort_trend_per_year) ** (year - model.p.run.start_year)
         model.cohorts[year] = d.junior_high_graduates * trend * float(
-            np.exp(model.rng.normal(0.0, d.cohort_noise_sd))
+            np.exp(model.rng_for("demography").normal(0.0, d.cohort_noise_sd))
         )
     return model.cohorts[year]
 
@@ -44,13 +44,13 @@ def cohort_size(model, year: int) -> float:
 def draw_interest(model, n: int) -> np.ndarray:
     """(n, G) interest shares over major groups: Dirichlet around students' mean tastes."""
     alpha = model.p.students.interest_concentration * model.preference
-    g = model.rng.gamma(alpha, size=(n, len(alpha)))
+    g = model.rng_for("enrollment").gamma(alpha, size=(n, len(alpha)))
     return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
 
 
 def draw_attachment(model, n: int) -> np.ndarray:
     ps = model.p.students
-    return model.rng.beta(ps.attachment_alpha, ps.attachment_beta, n)
+    return model.rng_for("enrollment").beta(ps.attachment_alpha, ps.attachment_beta, n)
 
 
 def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
@@ -97,7 +97,7 @@ def choice_utility(model, home, interest, opt_school, opt_group, ids) -> np.ndar
     u += fixed[s]
     u += (pc.beta_prospects * prospects).astype(np.float32)[g]
     u += np.float32(pc.beta_interest) * np.take_along_axis(interest.astype(np.float32), g, axis=1)
-    u -= np.log(-np.log(model.rng.random(u.shape, dtype=np.float32) + np.float32(1e-12)))
+    u -= np.log(-np.log(model.rng_for("enrollment").random(u.shape, dtype=np.float32) + np.float32(1e-12)))
     u[~valid] = -np.inf
     return u
 
@@ -179,7 +179,7 @@ def _enrol_new(model, track: int, home, ability, interest_own, school, group) ->
 
 def admit_secondary(model) -> None:
     """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
-    d, rng = model.p.demography, model.rng
+    d, rng = model.p.demography, model.rng_for("enrollment")
     expected = cohort_size(model, model.year) * (1 - d.general_track_share) * d.vocational_uptake
     n = int(stochastic_round(rng, expected / model.persons_per_agent))
     home = model.city.sample_cells(rng, n, model.city.population)
@@ -200,7 +200,7 @@ def admit_secondary(model) -> None:
 
 def admit_higher(model) -> None:
     """Summer: higher-vocational colleges admit secondary graduates and the general-track pool."""
-    st, rng, G = model.students, model.rng, len(model.groups)
+    st, rng, G = model.students, model.rng_for("enrollment"), len(model.groups)
     progressors = np.flatnonzero(
         (st.view("state") == State.FURTHER_STUDY)
         & (st.view("track") == SECONDARY)
@@ -250,7 +250,7 @@ def admit_higher(model) -> None:
 
 def seed_initial_students(model) -> None:
     """The city as it stands at the start: every year of every programme already enrolled."""
-    p, rng, schools, city = model.p, model.rng, model.schools, model.city
+    p, rng, schools, city = model.p, model.rng_for("initial students"), model.schools, model.city
     years = p.students.programme_years
     dropout = np.array([p.students.dropout_secondary_per_year, p.students.dropout_higher_per_year])
     start = p.run.start_year

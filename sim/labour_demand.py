@@ -87,7 +87,7 @@ def sector_growth(p: Params) -> np.ndarray:
 def new_year_shocks(model) -> None:
     """January: draw this year's sector shocks (AR(1)) and book last year's growth."""
     e, pe = model.enterprises, model.p.enterprises
-    e.sector_shock[:] = pe.sector_shock_persistence * e.sector_shock + model.rng.normal(
+    e.sector_shock[:] = pe.sector_shock_persistence * e.sector_shock + model.rng_for("labour demand").normal(
         0.0, pe.sector_shock_sd, len(e.sector_shock)
     )
     e.growth_last_year[:] = e.employees / e.employees_year_start - 1.0
@@ -98,7 +98,7 @@ def employment_dynamics(model) -> None:
     """Every month: employment moves with sector trend, sector shock and own shock."""
     e, pe = model.enterprises, model.p.enterprises
     monthly = (sector_growth(model.p) + e.sector_shock)[e.sector] / 12.0
-    noise = model.rng.normal(0.0, pe.shock_sd_per_month, e.n)
+    noise = model.rng_for("labour demand").normal(0.0, pe.shock_sd_per_month, e.n)
     e.employees *= np.exp(monthly + noise)
     np.maximum(e.employees, 1.0, out=e.employees)
 
@@ -122,8 +122,8 @@ def expected_vacancies(model) -> np.ndarray:
 def post_vacancies(model) -> None:
     """Spring recruitment: each enterprise posts its graduate vacancies for the season."""
     e = model.enterprises
-    total = model.rng.poisson(expected_vacancies(model))
-    e.vacancies[:] = model.rng.multinomial(total, group_mix(model))
+    total = model.rng_for("labour demand").poisson(expected_vacancies(model))
+    e.vacancies[:] = model.rng_for("labour demand").multinomial(total, group_mix(model))
     by_group = e.vacancies.sum(axis=0)
     model.record_year("vacancies_by_group", by_group)
     model.flow("vacancies.posted", by_group.sum())

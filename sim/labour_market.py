@@ -48,7 +48,7 @@ def outside_options(model, idx: np.ndarray) -> np.ndarray:
     u[:, 1] = (np.where(track == SECONDARY, lm.further_study_secondary, lm.further_study_higher)
                + lm.further_study_ability * st.ability[idx])
     u[:, 2] = np.where(track == SECONDARY, lm.wait_utility_secondary, lm.wait_utility_higher)
-    return u + _gumbel(model.rng, u.shape)
+    return u + _gumbel(model.rng_for("labour market"), u.shape)
 
 
 def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int):
@@ -58,7 +58,7 @@ def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int):
     major group is the share of such posts, whatever the scale. A share
     ``own_group_draw_share_{track}`` of the k draws is made among posts in the graduate's own
     group (the school-recommendation channel), the rest among all open posts."""
-    ent, rng, lm = model.enterprises, model.rng, model.p.labour_market
+    ent, rng, lm = model.enterprises, model.rng_for("labour market"), model.p.labour_market
     n, G = len(group), ent.vacancies.shape[1]
     flat = ent.vacancies.ravel()
     if k == 0 or flat.sum() == 0:
@@ -95,7 +95,7 @@ def _settle(model, idx: np.ndarray, state: State) -> None:
 
 
 def _search_round(model, closing: bool) -> None:
-    st, ent, lm, rng = model.students, model.enterprises, model.p.labour_market, model.rng
+    st, ent, lm, rng = model.students, model.enterprises, model.p.labour_market, model.rng_for("labour market")
     idx = np.flatnonzero(st.view("state") == State.SEARCHING)
     if idx.size == 0:
         return

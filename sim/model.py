@@ -7,6 +7,7 @@ One step is one month. ``step()`` runs the processes the calendar lists for the 
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from .agents import Enterprise, School, Student
 from .budget import Budget
 from .calendar import build_calendar
 from .city import build_city
-from .enrollment import seed_initial_students, stochastic_round
+from .enrollment import seed_initial_students
 from .labour_demand import build_enterprises, expected_vacancies, group_mix
 from .params import Launch, Params, load_params
 from .partnerships import PartnershipTable
@@ -79,10 +80,11 @@ class SkillsModel(mesa.Model):
         self.year_stocks: dict[int, dict[str, float]] = {}
 
         # The city and its fixed agents.
-        self.city = build_city(params.city, self.rng, self.random)
+        self._streams: dict[str, np.random.Generator] = {}
+        self.city = build_city(params.city, self.rng_for("city"), self.random)
         self._cells = [self.city.cell(i) for i in range(self.city.n_cells)]
-        self.schools = build_schools(params, self.city, self.rng)
-        self.enterprises = build_enterprises(params, self.city, self.rng)
+        self.schools = build_schools(params, self.city, self.rng_for("schools"))
+        self.enterprises = build_enterprises(params, self.city, self.rng_for("enterprises"))
         self.school_agents = [School(self, i, self._cells[c]) for i, c in enumerate(self.schools.cell)]
         self.enterprise_agents = [
             Enterprise(self, i, self._cells[c]) for i, c in enumerate(self.enterprises.cell)
@@ -196,8 +198,17 @@ class SkillsModel(mesa.Model):
         """Months since the start (0 = the first month)."""
         return (self.year - self.p.run.start_year) * 12 + self.month - 1
 
-    def stochastic_round(self, x) -> np.ndarray:
-        return stochastic_round(self.rng, x)
+    def rng_for(self, process: str) -> np.random.Generator:
+        """The random stream of one process, seeded from the run's seed and the process name.
+
+        Each process draws from its own stream, so changing one programme's lever leaves every
+        other process's draws as they were: common random numbers then cancel noise between
+        scenarios and sweep points instead of reshuffling everything after the first change."""
+        rng = self._streams.get(process)
+        if rng is None:
+            rng = np.random.default_rng([self.seed, zlib.crc32(process.encode())])
+            self._streams[process] = rng
+        return rng
 
     def launched(self, levers: Launch) -> bool:
         """True if a programme is enabled and its launch month has come."""

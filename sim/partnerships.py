@@ -41,8 +41,9 @@ class PartnershipTable:
         g = self.enterprise_group[firm]
         return (self.school_group == g) & (g >= 0)
 
-    def choose_school(self, model, firm: int, group: int) -> int:
-        """A partner school teaching ``group`` for ``firm``, or -1 if none does."""
+    def choose_school(self, model, firm: int, group: int, rng: np.random.Generator) -> int:
+        """A partner school teaching ``group`` for ``firm``, or -1 if none does (drawn with the
+        calling programme's random stream)."""
         schools = model.schools
         teaches = schools.offered[:, group]
         if not teaches.any():
@@ -56,7 +57,7 @@ class PartnershipTable:
         w = np.where(teaches, w, 0.0)
         if w.sum() <= 0:
             return -1
-        return int(model.rng.choice(schools.n, p=w / w.sum()))
+        return int(rng.choice(schools.n, p=w / w.sum()))
 
     def dissolve_idle(self, model) -> None:
         """December: some partnerships with no activity this year end (fewer within a group)."""
@@ -64,7 +65,7 @@ class PartnershipTable:
         idle = self.active & (self.last_active < model.year) & ~self.combo & ~self.base
         same = (self.school_group[:, None] == self.enterprise_group[None, :]) & (self.school_group[:, None] >= 0)
         hazard = pp.idle_dissolution_per_year * np.where(same, pp.group_dissolution_factor, 1.0)
-        ends = idle & (model.rng.random(idle.shape) < hazard)
+        ends = idle & (model.rng_for("partnerships").random(idle.shape) < hazard)
         self.since_year[ends] = 0
         self.order_classes[ends] = 0
         self.apprentices[ends] = 0

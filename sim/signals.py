@@ -42,7 +42,7 @@ def school_signal(model) -> np.ndarray:
     """(S, G) the demand signal each school reads, with its own reading error."""
     lag, pipeline, noise = model.signal_settings()
     base = demand_supply_ratio(model, lag, pipeline)
-    err = model.rng.normal(0.0, noise, (model.schools.n, len(base)))
+    err = model.rng_for("major adjustment").normal(0.0, noise, (model.schools.n, len(base)))
     return base[None, :] + err
 
 

@@ -48,7 +48,7 @@ def dropout(model) -> None:
     if unknown.any():
         hazard[unknown] = st.dropout_hazard[enrolled[unknown]] = dropout_hazard(model, enrolled[unknown])
     track = st.track[enrolled]
-    leaves = model.rng.random(enrolled.size) < hazard
+    leaves = model.rng_for("study").random(enrolled.size) < hazard
     gone = enrolled[leaves]
     st.state[gone] = State.DROPPED_OUT
     for t in (SECONDARY, HIGHER):

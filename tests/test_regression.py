@@ -1,8 +1,8 @@
 """Optimisations must not change results: a fixed seed's tables equal the stored fixture.
 
-The fixture was generated during the performance work of issue 6 (last regenerated when
-training-base construction times and order-class consideration became stochastic, a
-deliberate change of behaviour; every later optimisation keeps it exactly) from a frozen copy
+The fixture was generated during the performance work of issue 6 (last regenerated when each
+process got its own random stream, a deliberate change; every later optimisation keeps it
+exactly) from a frozen copy
 of the parameters (tests/fixtures/regression_params.toml), so recalibrating params/baseline.toml
 does not touch it. A deliberate change of behaviour must regenerate it:
 

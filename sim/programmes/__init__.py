@@ -30,6 +30,11 @@ class Programme:
         """True from the launch month on, if the programme is enabled."""
         return self.model.launched(self.levers)
 
+    @property
+    def rng(self):
+        """This programme's own random stream (see ``SkillsModel.rng_for``)."""
+        return self.model.rng_for(self.name)
+
     def schedule(self) -> Schedule:
         return []
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..enrollment import stochastic_round
 from ..students import RowsBySchoolGroup, State
 from . import Programme, logistic
 
@@ -55,7 +56,7 @@ class Apprenticeship(Programme):
         p_with = scale * logistic(base - (net_cost - subsidy) / lv.decision_scale_yuan)
         p_without = scale * logistic(base - net_cost / lv.decision_scale_yuan)
         want = u < p_with
-        order = model.rng.permutation(np.flatnonzero(want))
+        order = self.rng.permutation(np.flatnonzero(want))
         cost = count[order] * line_unit
         covered = np.cumsum(cost) <= model.budget.available[self.budget_line] + 1e-6
         subsidised = np.zeros(ent.n, dtype=bool)
@@ -69,10 +70,10 @@ class Apprenticeship(Programme):
         lv, ent, st, ppa = self.levers, model.enterprises, model.students, model.persons_per_agent
         staff = ent.employees
         # New-type apprenticeship: employees, enterprise-led.
-        n_emp = model.stochastic_round(staff * lv.employees_per_100_staff / 100.0 / ppa)
+        n_emp = stochastic_round(self.rng, staff * lv.employees_per_100_staff / 100.0 / ppa)
         unit = lv.subsidy_per_employee_yuan * lv.newtype_months / 12.0 * ppa
         take_emp, paid = self._decide(model, lv.net_cost_employee_yuan, lv.subsidy_per_employee_yuan,
-                                      n_emp, unit, model.rng.random(ent.n))
+                                      n_emp, unit, self.rng.random(ent.n))
         started_emp = int(n_emp[take_emp].sum())
         model.budget.pay(self.budget_line, float(n_emp[paid].sum()) * unit)
         self.newtype_active[take_emp] += n_emp[take_emp]
@@ -80,22 +81,22 @@ class Apprenticeship(Programme):
         # Modern apprenticeship: students, school-led, at partner schools.
         shares_base = model.partnerships.base.any(axis=0)
         factor = np.where(shares_base, model.p.training_bases.apprentice_capacity_factor, 1.0)
-        n_stu = model.stochastic_round(staff * lv.students_per_100_staff / 100.0 / ppa * factor)
+        n_stu = stochastic_round(self.rng, staff * lv.students_per_100_staff / 100.0 / ppa * factor)
         unit = lv.subsidy_per_student_yuan * ppa
         take_stu, paid = self._decide(model, lv.net_cost_student_yuan, lv.subsidy_per_student_yuan,
-                                      n_stu, unit, model.rng.random(ent.n))
+                                      n_stu, unit, self.rng.random(ent.n))
         eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.student_year)
                     & (st.view("apprentice_firm") < 0))
         started_stu = 0
         by_major = RowsBySchoolGroup(st, eligible, len(model.groups))
         for e in np.flatnonzero(take_stu):  # a loop over host firms, not students
             group = int(ent.sector[e])
-            school = model.partnerships.choose_school(model, e, group)
+            school = model.partnerships.choose_school(model, e, group, self.rng)
             if school < 0:
                 continue
             pool = by_major.get(school, group)
             pool = pool[eligible[pool]]
-            take = model.rng.permutation(pool)[: n_stu[e]]
+            take = self.rng.permutation(pool)[: n_stu[e]]
             if take.size == 0:
                 continue
             st.apprentice_firm[take] = e
@@ -112,7 +113,7 @@ class Apprenticeship(Programme):
 
     def progress(self, model) -> None:
         """Every month: apprentices drop out; employee apprenticeships complete."""
-        lv, rng, st = self.levers, model.rng, model.students
+        lv, rng, st = self.levers, self.rng, model.students
         monthly_drop = 1.0 - (1.0 - lv.dropout_per_year) ** (1.0 / 12.0)
         if self.newtype_active.any():
             dropped = rng.binomial(self.newtype_active, monthly_drop)

@@ -50,7 +50,7 @@ class Certificates(Programme):
             if sch.pilot[s].sum() >= lv.pilots_per_school + sch.bases[s]:
                 continue
             if pay:
-                if model.rng.random() >= self.execution():
+                if self.rng.random() >= self.execution():
                     continue
                 if not model.budget.pay(self.budget_line, lv.grant_per_major_yuan):
                     break
@@ -72,7 +72,7 @@ class Certificates(Programme):
         sitting = sitting[sch.pilot[st.school[sitting], st.group[sitting]]]
         z = (lv.pass_log_odds + lv.pass_ability_coef * st.ability[sitting]
              + lv.pass_base_coef * (sch.bases[st.school[sitting]] > 0))
-        passed = sitting[model.rng.random(sitting.size) < logistic(z)]
+        passed = sitting[self.rng.random(sitting.size) < logistic(z)]
         st.certificate[passed] = True
         model.flow("certificates.examined", sitting.size)
         model.flow("certificates.awarded", passed.size)

@@ -37,7 +37,7 @@ class DemonstrationCombos(Programme):
         depth = pt.order_classes[s, e] * model.p.order_classes.class_size + apprentices[s, e]
         certified = 0
         for k in np.argsort(-depth, kind="stable")[: lv.max_per_year]:
-            if model.rng.random() >= self.execution():
+            if self.rng.random() >= self.execution():
                 continue
             if not model.budget.pay(self.budget_line, lv.award_yuan):
                 break

@@ -31,7 +31,7 @@ class EducationGroups(Programme):
         if self.formed or not self.active:
             return
         self.formed = True
-        lv, ent, sch, pt, rng = self.levers, model.enterprises, model.schools, model.partnerships, model.rng
+        lv, ent, sch, pt, rng = self.levers, model.enterprises, model.schools, model.partnerships, self.rng
         firms_by_sector = np.bincount(ent.sector, minlength=len(model.groups))
         sectors = [g for g in np.argsort(-firms_by_sector, kind="stable") if model.aligned[g]][: lv.n_groups]
         for k, g in enumerate(sectors):
@@ -47,7 +47,7 @@ class EducationGroups(Programme):
         extra = lv.mixed_extra_seats / model.persons_per_agent
         for e in leaders:
             g = int(ent.sector[e])
-            school = pt.choose_school(model, e, g)
+            school = pt.choose_school(model, e, g, self.rng)
             if school < 0:
                 continue
             sch.reputation[school] += lv.mixed_reputation_gain

@@ -36,7 +36,7 @@ class OrderClasses(Programme):
     def form_classes(self, model) -> None:
         if not self.active:
             return
-        lv, ent, st, rng = self.levers, model.enterprises, model.students, model.rng
+        lv, ent, st, rng = self.levers, model.enterprises, model.students, self.rng
         size = lv.class_size / model.persons_per_agent
         min_size = lv.min_class_size / model.persons_per_agent
         # A firm short of graduates last season considers a class for each class_size posts it
@@ -72,7 +72,7 @@ class OrderClasses(Programme):
                 if rng.random() >= p:
                     break
                 group = int(ent.sector[e])
-                school = model.partnerships.choose_school(model, e, group)
+                school = model.partnerships.choose_school(model, e, group, self.rng)
                 if school < 0:
                     break
                 pool = by_major.get(school, group)

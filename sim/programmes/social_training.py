@@ -45,7 +45,7 @@ class SocialTraining(Programme):
         subsidised = min(with_voucher, affordable)
         # The part of demand that vouchers no longer cover behaves as unsubsidised demand.
         demand = subsidised + base * (1.0 - subsidised / with_voucher) if with_voucher > 0 else 0.0
-        served = int(model.rng.poisson(min(demand, self.capacity_per_year(model) / 12.0)))
+        served = int(self.rng.poisson(min(demand, self.capacity_per_year(model) / 12.0)))
         paid = min(served, int(subsidised))
         budget.pay(self.budget_line, paid * lv.voucher_yuan)
         model.flow("social_training.person_times", served)

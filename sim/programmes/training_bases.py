@@ -38,7 +38,7 @@ class TrainingBases(Programme):
         model, ent = self.model, self.model.enterprises
         firms = np.argsort(-ent.employees, kind="stable")[: self.levers.initial_bases]
         for e in firms:
-            school = model.partnerships.choose_school(model, e, int(ent.sector[e]))
+            school = model.partnerships.choose_school(model, e, int(ent.sector[e]), self.rng)
             if school >= 0:
                 self._complete(school, e, initial=True)
 
@@ -48,17 +48,17 @@ class TrainingBases(Programme):
         lv, ent = self.levers, model.enterprises
         net = lv.enterprise_benefit_yuan - (lv.cost_yuan - lv.public_capital_yuan)
         p = self.execution() * ent.propensity * logistic(net / lv.decision_scale_yuan)
-        willing = (ent.employees >= lv.min_employees) & ~self.has_base & (model.rng.random(ent.n) < p)
+        willing = (ent.employees >= lv.min_employees) & ~self.has_base & (self.rng.random(ent.n) < p)
         started = 0
         for e in np.flatnonzero(willing)[np.argsort(-ent.employees[willing], kind="stable")]:
             if not model.budget.can_pay(self.budget_line, lv.public_capital_yuan):
                 break
-            school = model.partnerships.choose_school(model, e, int(ent.sector[e]))
+            school = model.partnerships.choose_school(model, e, int(ent.sector[e]), self.rng)
             if school < 0:
                 continue
             model.budget.pay(self.budget_line, lv.public_capital_yuan)
             # Construction takes longer without supervision, and every project has its own delays.
-            delay = float(np.exp(model.rng.normal(0.0, lv.build_months_sd_log)))
+            delay = float(np.exp(self.rng.normal(0.0, lv.build_months_sd_log)))
             months = int(np.ceil(lv.build_months * delay / self.execution()))
             self.projects.append((school, int(e), model.month_index + months))
             self.has_base[e] = True
