@@ -61,17 +61,18 @@ def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
     return s_idx[keep], g_idx[keep], seats[keep]
 
 
-def choice_sets(model, home: np.ndarray, opt_school: np.ndarray) -> np.ndarray:
-    """(n, K * M) option ids each applicant considers, -1 for none.
+def choice_sets(model, home: np.ndarray, opt_school: np.ndarray):
+    """Option ids each applicant considers: ((n, K * M) ids with -1 for none, (n, K) schools).
 
     An applicant considers the majors of the ``schools_considered`` schools of the track nearest
     home (families look at schools within reach), so the work per applicant does not grow with
-    the number of schools in the city. M is the most majors any school offers."""
+    the number of schools in the city. M is the most majors any school offers; column block j
+    holds the majors of the applicant's j-th nearest school."""
     schools, city = model.schools, model.city
     track_schools = np.unique(opt_school)
     k = min(model.p.school_choice.schools_considered, track_schools.size)
     if k == 0:
-        return np.full((len(home), 0), -1, dtype=np.int64)
+        return np.full((len(home), 0), -1, dtype=np.int64), np.empty((len(home), 0), dtype=np.int64)
     km = city.km_matrix(np.arange(city.n_cells), schools.cell[track_schools])
     nearest = track_schools[np.argsort(km, axis=1, kind="stable")[:, :k]]   # (cells, k)
     # Options sorted by school: school s owns option ids first[s] .. first[s] + count[s] - 1.
@@ -80,21 +81,27 @@ def choice_sets(model, home: np.ndarray, opt_school: np.ndarray) -> np.ndarray:
     m = int(count.max())
     slot = np.arange(m)
     table = np.where(slot[None, :] < count[:, None], first[:, None] + slot[None, :], -1)  # (S, m)
-    return table[nearest[home]].reshape(len(home), k * m)
+    considered = nearest[home]
+    return table[considered].reshape(len(home), k * m), considered
 
 
-def choice_utility(model, home, interest, opt_school, opt_group, ids) -> np.ndarray:
-    """(n, C) utility of every applicant for each option in their choice set, with noise."""
+def choice_utility(model, home, interest, opt_group, ids, considered) -> np.ndarray:
+    """(n, C) utility of every applicant for each option in their choice set, with noise.
+
+    Distance and reputation belong to the school, so they are computed once per (applicant,
+    school) and repeated over that school's block of majors."""
     pc, schools = model.p.school_choice, model.schools
     valid = ids >= 0
-    safe = np.where(valid, ids, 0)
-    s, g = opt_school[safe], opt_group[safe]
+    g = opt_group[np.where(valid, ids, 0)]
     prospects = family_prospects(model)
     fixed = (pc.beta_reputation * schools.reputation).astype(np.float32)
-    d = model.city.cell_xy[home][:, None, :].astype(np.float32) - model.city.cell_xy[schools.cell[s]].astype(np.float32)
+    d = (model.city.cell_xy[home][:, None, :].astype(np.float32)
+         - model.city.cell_xy[schools.cell[considered]].astype(np.float32))
     km = np.sqrt((d**2).sum(axis=-1)) * np.float32(model.city.cell_km)
-    u = pc.beta_distance_per_km * km
-    u += fixed[s]
+    per_school = pc.beta_distance_per_km * km
+    per_school += fixed[considered]
+    m = ids.shape[1] // max(considered.shape[1], 1)
+    u = np.repeat(per_school, m, axis=1)
     u += (pc.beta_prospects * prospects).astype(np.float32)[g]
     u += np.float32(pc.beta_interest) * np.take_along_axis(interest.astype(np.float32), g, axis=1)
     u -= np.log(-np.log(model.rng_for("enrollment").random(u.shape, dtype=np.float32) + np.float32(1e-12)))
@@ -186,8 +193,8 @@ def admit_secondary(model) -> None:
     ability = rng.normal(0.0, 1.0, n).astype(np.float32)
     interest = draw_interest(model, n)
     opt_school, opt_group, seats = open_majors(model.schools, SECONDARY, rng)
-    ids = choice_sets(model, home, opt_school)
-    u = choice_utility(model, home, interest, opt_school, opt_group, ids)
+    ids, considered = choice_sets(model, home, opt_school)
+    u = choice_utility(model, home, interest, opt_group, ids, considered)
     assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
     _book_intake(model, SECONDARY, opt_school, opt_group, assigned, first)
 
@@ -223,8 +230,8 @@ def admit_higher(model) -> None:
     ability = np.r_[st.ability[progressors], pool_ability]
     interest = np.vstack([prog_interest, pool_interest])
     opt_school, opt_group, seats = open_majors(model.schools, HIGHER, rng)
-    ids = choice_sets(model, home, opt_school)
-    u = choice_utility(model, home, interest, opt_school, opt_group, ids)
+    ids, considered = choice_sets(model, home, opt_school)
+    u = choice_utility(model, home, interest, opt_group, ids, considered)
     assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
     _book_intake(model, HIGHER, opt_school, opt_group, assigned, first)
 
