@@ -36,6 +36,7 @@ from .params import (
     BASELINE_PATH,
     ParamError,
     Params,
+    flatten,
     load_params,
     parse_set_options,
     parse_value,
@@ -404,16 +405,6 @@ def spec_hash(spec: dict[str, Any]) -> str:
     return hashlib.sha256(_canon(spec).encode()).hexdigest()
 
 
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def spec_differences(old: dict, new: dict) -> list[str]:
     """Readable list of what differs between a folder's spec and this command's."""
     changes = []
@@ -438,7 +429,7 @@ def spec_differences(old: dict, new: dict) -> list[str]:
     for key, option in (("seeds", "--seeds"), ("master_seed", "--seed")):
         if old.get(key) != new[key]:
             changes.append(f"{option}: {old.get(key)} -> {new[key]}")
-    fo, fn = _flatten(old.get("parameters", {})), _flatten(new["parameters"])
+    fo, fn = flatten(old.get("parameters", {})), flatten(new["parameters"])
     diff = [f"{k}: {fo.get(k, '<none>')!r} -> {fn.get(k, '<none>')!r}"
             for k in sorted(set(fo) | set(fn)) if _canon(fo.get(k)) != _canon(fn.get(k))]
     if diff:
@@ -504,12 +495,16 @@ class _FolderLock:
             self.fd = None
 
 
-def _open_study(out: Path, digest: str):
+def open_study(out: Path, digest: str, study_name: str = STUDY_NAME):
+    """The Optuna study in ``out/study.db`` (shared by calibrate and optimize).
+
+    Refuses a study made for another definition; a trial cut off by a kill (left RUNNING) is
+    marked failed, so it is redone."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = optuna.storages.RDBStorage(f"sqlite:///{(out / 'study.db').resolve()}")
-    study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction="minimize",
+    study = optuna.create_study(storage=storage, study_name=study_name, direction="minimize",
                                 load_if_exists=True)
     recorded = study.user_attrs.get("spec_sha256")
     if recorded is None:
@@ -786,7 +781,7 @@ def calibrate_command(args) -> int:
             write_json({"spec": spec, "sha256": digest, "observed_file": str(args.observed),
                         "params_file": str(params_path), "set": args.set or []},
                        out / "spec.json")
-        study = _open_study(out, digest)
+        study = open_study(out, digest)
         before = len(complete_trials(study))
         print(f"calibrate: {len(fits)} coefficient(s) against {len(rows)} observed statistic(s); "
               f"{trials} trials x {n_seeds} seeds on {min(workers, n_seeds)} worker(s) -> {out}"

@@ -287,24 +287,10 @@ def _sampler(master_seed: int, n_complete: int, n_levers: int):
 
 
 def open_study(out: Path, digest: str):
-    """The study in ``out/study.db``; a trial cut off by a kill is marked failed (redone)."""
-    import optuna
-    from optuna.trial import TrialState
+    """The optimisation study in ``out/study.db`` (see ``calibrate.open_study``)."""
+    from .calibrate import open_study as open_optuna_study
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = optuna.storages.RDBStorage(f"sqlite:///{(out / 'study.db').resolve()}")
-    study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction="minimize",
-                                load_if_exists=True)
-    recorded = study.user_attrs.get("spec_sha256")
-    if recorded is None:
-        study.set_user_attr("spec_sha256", digest)
-    elif recorded != digest:
-        raise ParamError(str(out / "study.db"), "<file>", _MISSING,
-                         "the study was made for a different definition than spec.json records; "
-                         "use a new --out")
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-    return study
+    return open_optuna_study(out, digest, study_name=STUDY_NAME)
 
 
 def decode(opt: Optimization, trial_params: dict[str, Any]) -> dict[str, Any]:

@@ -454,6 +454,17 @@ class Params(BaseModel):
 # Loading and error reporting
 
 
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    """A nested parameter dict as ``{"section.key": value}``."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def _known_keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 

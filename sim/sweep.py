@@ -59,6 +59,7 @@ from .params import (
     Params,
     _check_keys,
     apply_overrides,
+    flatten,
     load_params,
     read_toml,
 )
@@ -502,7 +503,7 @@ def _differences(old: dict, new: dict) -> list[str]:
         if _canon(before) == _canon(value):
             continue
         if key == "base_parameters" and isinstance(before, dict):
-            flat_old, flat_new = _flatten(before), _flatten(value)
+            flat_old, flat_new = flatten(before), flatten(value)
             diff = [f"{k}: {flat_old.get(k, '<none>')!r} -> {flat_new.get(k, '<none>')!r}"
                     for k in sorted(set(flat_old) | set(flat_new))
                     if _canon(flat_old.get(k)) != _canon(flat_new.get(k))]
@@ -525,16 +526,6 @@ def _differences(old: dict, new: dict) -> list[str]:
 
 def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 class SweepError(RuntimeError):

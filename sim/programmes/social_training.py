@@ -14,7 +14,6 @@ it lasts; beyond that, demand falls back to its unsubsidised level.
 
 from __future__ import annotations
 
-import numpy as np
 
 from . import Programme
 
