@@ -330,6 +330,11 @@ def test_sensitivity_command_on_the_real_model(tmp_path, capsys):
     assert runs.groupby(["point", "replicate"]).ngroups == 2 * 4 * 2
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["sensitivity_file"] == str(path) and meta["parameters"]["run"]["years"] == 2
+    # `skills-sim plot` redraws the figures from the files alone.
+    for png in out.glob("sensitivity_*.png"):
+        png.unlink()
+    assert main(["plot", str(out)]) == 0
+    assert len(list(out.glob("sensitivity_*.png"))) == 3
 
 
 def test_optimize_command_on_the_real_model(tmp_path, capsys):
@@ -361,6 +366,9 @@ def test_optimize_command_on_the_real_model(tmp_path, capsys):
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["optimize_file"] == str(path) and meta["seeds"]["check_master"] == 4
     assert meta["package_version"] and meta["versions"]["optuna"]
+    (out / "forecast/fan_T7_best.png").unlink()
+    assert main(["plot", str(out)]) == 0
+    assert (out / "forecast/fan_T7_best.png").is_file()
 
 
 # ---------------------------------------------------------------------------------------------
