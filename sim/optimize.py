@@ -55,12 +55,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .calibrate import _assign, _toml_value, complete_trials
 from .forecast import SEED_METHOD, replicate_seeds, sort_by_scenario
 from .io import default_out, manifest, now_iso, write_csv, write_json, write_text
-from .params import _MISSING, ParamError, Params, _check_keys, load_params, read_toml
+from .params import _MISSING, ParamError, Params, load_params
 from .sensitivity import (
     SHARE_PREFIX,
     TARGET_IDS,
@@ -69,7 +69,7 @@ from .sensitivity import (
     lever_overrides,
     parse_factors,
 )
-from .sweep import _canon, _differences, _pydantic_error
+from .sweep import _canon, _differences, read_study_table
 
 STUDY_NAME = "skills-sim-optimize"
 FORMAT = 1
@@ -149,20 +149,7 @@ class Optimization:
 def load_optimize(path: str | Path) -> Optimization:
     """Read and validate an optimisation file (levers' ranges against the base parameters)."""
     path = Path(path)
-    source = str(path)
-    raw = read_toml(path)
-    for key, value in raw.items():
-        if key != "optimize":
-            raise ParamError(source, key, value, "unknown key; an optimisation file holds one "
-                             "[optimize] table and nothing else")
-    if "optimize" not in raw:
-        raise ParamError(source, "optimize", _MISSING, "required table is missing")
-    table = raw["optimize"]
-    _check_keys(table, OptimizeTable, "optimize.", source)
-    try:
-        spec = OptimizeTable.model_validate(table)
-    except ValidationError as exc:
-        raise _pydantic_error(exc, table, source, "optimize") from None
+    source, table, spec = read_study_table(path, "optimize", OptimizeTable)
     goal = spec.goal
     bad = [t for t in goal.targets if t not in TARGET_IDS]
     if bad or len(set(goal.targets)) != len(goal.targets):

@@ -52,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .forecast import replicate_seeds
 from .io import atomic_path, default_out, manifest, now_iso, write_csv, write_json
-from .params import _MISSING, YEAR_MONTH, ParamError, Params, _check_keys, read_toml
+from .params import _MISSING, YEAR_MONTH, ParamError, Params, _check_keys
 from .sweep import (
     Sweep,
     SweepError,
@@ -60,6 +60,7 @@ from .sweep import (
     _lookup,
     _pydantic_error,
     executor_options,
+    read_study_table,
     from_unit,
     resolve_base,
     run_sweep,
@@ -312,20 +313,7 @@ def design_seed(master: int) -> int:
 def load_sensitivity(path: str | Path) -> Sensitivity:
     """Read and validate a sensitivity file; every design point is checked before any run."""
     path = Path(path)
-    source = str(path)
-    raw = read_toml(path)
-    for key, value in raw.items():
-        if key != "sensitivity":
-            raise ParamError(source, key, value, "unknown key; a sensitivity file holds one "
-                             "[sensitivity] table and nothing else")
-    if "sensitivity" not in raw:
-        raise ParamError(source, "sensitivity", _MISSING, "required table is missing")
-    table = raw["sensitivity"]
-    _check_keys(table, SensitivityTable, "sensitivity.", source)
-    try:
-        spec = SensitivityTable.model_validate(table)
-    except ValidationError as exc:
-        raise _pydantic_error(exc, table, source, "sensitivity") from None
+    source, table, spec = read_study_table(path, "sensitivity", SensitivityTable)
     if spec.method == "sobol" and spec.n & (spec.n - 1):
         raise ParamError(source, "sensitivity.n", spec.n, "a Sobol design needs a power of 2 "
                          f"(e.g. {2 ** round(math.log2(spec.n))}) to keep its balance")

@@ -228,25 +228,37 @@ class Sweep:
         }
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file; every point is checked against the base parameters."""
+def read_study_table(path: str | Path, name: str, schema, model_level=None):
+    """Read a study file (sweep, sensitivity, optimize) that holds one ``[name]`` table.
+
+    Unknown top-level keys, a missing table, unknown keys inside it (with the nearest valid
+    one) and invalid values raise :class:`ParamError`. ``model_level(table)`` names the
+    (key, value) that table-level checks are about. Returns (source, table, validated spec)."""
     path = Path(path)
     source = str(path)
     raw = read_toml(path)
     for key, value in raw.items():
-        if key != "sweep":
+        if key != name:
             raise ParamError(source, key, value,
-                             "unknown key; a sweep file holds one [sweep] table and nothing else")
-    if "sweep" not in raw:
-        raise ParamError(source, "sweep", _MISSING, "required table is missing")
-    table = raw["sweep"]
-    _check_keys(table, SweepTable, "sweep.", source)
+                             f"unknown key; a {name} file holds one [{name}] table and nothing else")
+    if name not in raw:
+        raise ParamError(source, name, _MISSING, "required table is missing")
+    table = raw[name]
+    _check_keys(table, schema, f"{name}.", source)
     try:
-        spec = SweepTable.model_validate(table)
+        spec = schema.model_validate(table)
     except ValidationError as exc:
-        # The table-level checks are all about size, so name it rather than the whole table.
-        raise _pydantic_error(exc, table, source, "sweep",
-                              model_level=("sweep.size", table.get("size", _MISSING))) from None
+        level = model_level(table) if model_level else None
+        raise _pydantic_error(exc, table, source, name, model_level=level) from None
+    return source, table, spec
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file; every point is checked against the base parameters."""
+    path = Path(path)
+    # The table-level checks are all about size, so name it rather than the whole table.
+    source, table, spec = read_study_table(
+        path, "sweep", SweepTable, lambda t: ("sweep.size", t.get("size", _MISSING)))
 
     base, fixed = resolve_base(path, spec.base, spec.fixed, "sweep")
     base_raw = base.to_dict()
