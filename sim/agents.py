@@ -127,10 +127,11 @@ class Enterprise(FixedAgent):
         return float(self.model.enterprises.employees[self.idx])
 
     @property
-    def wage_yuan_month(self) -> float:
-        """Pay of a matched secondary-vocational graduate at this employer."""
-        return float(self.model.enterprises.wage_index[self.idx]
-                     * self.model.p.labour_market.wage_secondary_yuan_month)
+    def wage_yuan_month(self) -> dict[str, float]:
+        """Monthly pay of a matched graduate at this employer, by track."""
+        lm, index = self.model.p.labour_market, float(self.model.enterprises.wage_index[self.idx])
+        return {"secondary": index * lm.wage_secondary_yuan_month,
+                "higher": index * lm.wage_higher_yuan_month}
 
     @property
     def leading(self) -> bool:

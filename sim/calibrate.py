@@ -44,7 +44,6 @@ from .params import (
 
 DEFAULT_TRIALS = 30
 DEFAULT_SEEDS = 3
-DEFAULT_MASTER_SEED = 20220101
 STUDY_NAME = "skills-sim-calibrate"
 REQUIRED_COLUMNS = ("indicator", "year", "value", "tolerance")
 # Spawn key of the sampler's seeds: apart from the model seeds (SeedSequence(master).spawn(S)).

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .params import BASELINE_PATH, ParamError, load_params, parse_set_options
+from .params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError, load_params, parse_set_options
 
 
 def _progress_enabled() -> bool:
@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parameter files; several = scenarios compared side by side")
     p.add_argument("--replicates", type=int, default=None, help="replicates per scenario")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--seed", type=int, default=20220101, help="master seed")
+    p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_forecast)
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=None, help="seeds per trial (default 3)")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: min(seeds, cores))")
-    p.add_argument("--seed", type=int, default=20220101, help="master seed")
+    p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     p.add_argument("--out", help="output folder; re-running on the same folder resumes")
     p.set_defaults(func=cmd_calibrate)

@@ -27,7 +27,14 @@ import pandas as pd
 
 from .indicators import ANNUAL_COLUMNS
 from .parallel import Job, default_workers, run_jobs
-from .params import BASELINE_PATH, ParamError, Params, load_params, parse_set_options
+from .params import (
+    BASELINE_PATH,
+    DEFAULT_MASTER_SEED,
+    ParamError,
+    Params,
+    load_params,
+    parse_set_options,
+)
 
 DEFAULT_REPLICATES = 50
 SEED_METHOD = ("numpy.random.SeedSequence(master_seed).spawn(R)[k].generate_state(1, uint64)[0] "
@@ -61,7 +68,7 @@ def forecast(
     scenarios: dict[str, Params],
     replicates: int,
     workers: int | None = None,
-    master_seed: int = 20220101,
+    master_seed: int = DEFAULT_MASTER_SEED,
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """Run ``replicates`` replicates of every scenario; return the tidy annual table of all runs.

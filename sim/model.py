@@ -86,9 +86,8 @@ class SkillsModel(mesa.Model):
         self.schools = build_schools(params, self.city, self.rng_for("schools"))
         self.enterprises = build_enterprises(params, self.city, self.rng_for("enterprises"))
         self.school_agents = [School(self, i, self._cells[c]) for i, c in enumerate(self.schools.cell)]
-        self.enterprise_agents = [
-            Enterprise(self, i, self._cells[c]) for i, c in enumerate(self.enterprises.cell)
-        ]
+        for i, c in enumerate(self.enterprises.cell):  # registered with the model by Mesa
+            Enterprise(self, i, self._cells[c])
 
         # Students already in every year of study.
         self.students = StudentArrays(capacity=int(150_000 / self.persons_per_agent))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BASELINE_PATH = PACKAGE_ROOT / "params" / "baseline.toml"
 SHARE_TOLERANCE = 1e-6
+DEFAULT_MASTER_SEED = 20220101  # master seed of forecasts and calibrations: the plan year's first day
 
 
 class ParamError(ValueError):

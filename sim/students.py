@@ -116,9 +116,6 @@ class StudentArrays:
         """The live part of a column (a view, not a copy)."""
         return getattr(self, name)[: self.n]
 
-    def where(self, mask: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(mask)
-
     def count_states(self) -> np.ndarray:
         """Persons in each ``State`` (length ``len(State)``)."""
         return np.bincount(self.view("state"), minlength=len(State))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pandas as pd
 
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q75": 0.75, "q95": 0.95}
-ATTAINMENT_COLUMNS = ["target", "year", "p_met", "median", *QUANTILES]
 
 
 def attainment(annual: pd.DataFrame, by: list[str] | tuple[str, ...] = ("scenario",)) -> pd.DataFrame:

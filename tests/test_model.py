@@ -58,6 +58,9 @@ def test_mesa_agents_on_the_grid(small_run):
     student = next(iter(model.agents_by_type[Student]))
     assert student.track in ("secondary", "higher") and student.major_group in model.groups
     assert student.school in list(schools)
+    firm = next(iter(model.agents_by_type[Enterprise]))
+    pay = firm.wage_yuan_month
+    assert pay["higher"] > pay["secondary"] > 0 and firm.sector in model.groups
 
 
 def test_runs_to_horizon_and_stops(small_run):
