@@ -9,12 +9,54 @@ seed fixes the map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from mesa.discrete_space import OrthogonalMooreGrid
+from mesa.discrete_space import Cell, OrthogonalMooreGrid
 
 from .params import City as CityParams
+
+
+class CityCell(Cell):
+    """A grid cell that holds its agents in an insertion-ordered dict instead of a list.
+
+    A city cell holds hundreds of students (thousands in the 4x city), and Mesa's ``Cell``
+    removes an agent with ``list.remove`` and then copies the list to test emptiness: both
+    O(agents in the cell), so leaving the city cost more the bigger the city. Here adding and
+    removing are O(1) and the ``empty`` property layer is written only when it changes. The
+    dict iterates like the list did (same agents, same order), which is all Mesa's
+    ``CellCollection`` and neighbourhoods rely on (they keep a reference to ``_agents``).
+    """
+
+    def __init__(self, coordinate, capacity=None, random=None) -> None:
+        super().__init__(coordinate, capacity, random)
+        self._agents = {}
+
+    def add_agent(self, agent) -> None:
+        agents = self._agents
+        if self.capacity and len(agents) >= self.capacity:
+            raise ValueError(f"cell {self.coordinate} is full ({self.capacity} agents)")
+        if not agents:
+            self.empty = False
+        agents[agent] = None
+
+    def remove_agent(self, agent) -> None:
+        agents = self._agents
+        del agents[agent]
+        if not agents:
+            self.empty = True
+
+    @property
+    def is_empty(self) -> bool:
+        return not self._agents
+
+    @property
+    def is_full(self) -> bool:
+        return len(self._agents) == self.capacity
+
+    @property
+    def agents(self) -> list:
+        return list(self._agents)
 
 
 @dataclass
@@ -29,6 +71,7 @@ class City:
     parks: np.ndarray            # (n_parks, 2) float: industrial-park centres in cell units
     park_district: np.ndarray    # (n_parks,) int
     cell_km: float
+    _nearest: dict = field(default_factory=dict, repr=False)  # memo of nearest_sites
 
     @property
     def n_cells(self) -> int:
@@ -43,6 +86,19 @@ class City:
         """Straight-line distance in km between flat cell ids (broadcasting)."""
         d = self.cell_xy[cells_a].astype(np.float32) - self.cell_xy[cells_b].astype(np.float32)
         return np.sqrt((d**2).sum(axis=-1)) * np.float32(self.cell_km)
+
+    def nearest_sites(self, sites: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """For every cell, the ``k`` nearest of ``sites`` (flat cell ids): their positions in
+        ``sites`` and their km, both (n_cells, k), nearest first (ties: the earlier site).
+
+        Schools do not move, so the table is kept per set of sites: building it costs
+        cells x sites, which would grow with the square of the city's size if paid per use."""
+        key = (sites.tobytes(), k)
+        if key not in self._nearest:
+            km = self.km_matrix(np.arange(self.n_cells), sites)
+            rank = np.argsort(km, axis=1, kind="stable")[:, :k]
+            self._nearest[key] = rank, np.take_along_axis(km, rank, axis=1)
+        return self._nearest[key]
 
     def km_matrix(self, cells_a: np.ndarray, cells_b: np.ndarray) -> np.ndarray:
         """(len(a), len(b)) distance matrix in km."""
@@ -69,7 +125,7 @@ class City:
 def build_city(p: CityParams, rng: np.random.Generator, random) -> City:
     """Lay out districts, density and parks from the ``[city]`` parameters."""
     w, h = p.width_cells, p.height_cells
-    grid = OrthogonalMooreGrid((w, h), torus=False, random=random)
+    grid = OrthogonalMooreGrid((w, h), torus=False, random=random, cell_klass=CityCell)
     xs, ys = np.meshgrid(np.arange(w), np.arange(h), indexing="ij")
     cell_xy = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.int32)
 

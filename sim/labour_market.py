@@ -64,8 +64,7 @@ def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int):
     if k == 0 or flat.sum() == 0:
         empty = np.empty((n, 0), dtype=np.int64)
         return empty, empty
-    cdf = np.cumsum(flat, dtype=np.float64)
-    post = np.searchsorted(cdf, rng.random((n, k)) * cdf[-1], side="right")
+    post = _draw(flat, rng.random((n, k)))
     firm, post_group = post // G, post % G
     shares = (lm.own_group_draw_share_secondary, lm.own_group_draw_share_higher)
     for t, share in ((SECONDARY, shares[0]), (HIGHER, shares[1])):
@@ -73,11 +72,20 @@ def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int):
         u = rng.random((n, k_own))
         for g in np.unique(group):  # a loop over major groups, not graduates
             rows = np.flatnonzero((group == g) & (track == t))
-            cdf_g = np.cumsum(ent.vacancies[:, g], dtype=np.float64)
-            if rows.size and cdf_g[-1] > 0:
-                firm[rows, :k_own] = np.searchsorted(cdf_g, u[rows] * cdf_g[-1], side="right")
+            if rows.size and ent.vacancies[:, g].any():
+                firm[rows, :k_own] = _draw(ent.vacancies[:, g], u[rows])
                 post_group[rows, :k_own] = g
     return firm, post_group
+
+
+def _draw(weights: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Indices drawn with probability proportional to ``weights``, one per ``uniform`` value.
+
+    Most (firm, group) cells have no open post, so the search runs over the open ones only
+    (same draws as over all of them: a zero weight adds nothing to the cumulative sum)."""
+    open_ = np.flatnonzero(weights)
+    cdf = np.cumsum(weights[open_], dtype=np.float64)
+    return open_[np.searchsorted(cdf, uniform * cdf[-1], side="right")]
 
 
 def _settle(model, idx: np.ndarray, state: State) -> None:

@@ -119,6 +119,7 @@ class SchoolChoice(_Section):
     beta_interest: float
     admission_rounds: int = Field(ge=1, le=100)
     schools_considered: int = Field(ge=1, le=1000)
+    colleges_considered: int = Field(ge=1, le=1000)
 
 
 class Schools(_Section):

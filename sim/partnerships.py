@@ -26,6 +26,7 @@ class PartnershipTable:
         self.combo = np.zeros(shape, dtype=bool)                # certified demonstration combo
         self.school_group = np.full(n_schools, -1, dtype=np.int32)
         self.enterprise_group = np.full(n_enterprises, -1, dtype=np.int32)
+        self._reach: dict[float, np.ndarray] = {}  # search decay km -> (firms, schools) weights
 
     @property
     def active(self) -> np.ndarray:
@@ -49,15 +50,29 @@ class PartnershipTable:
         if not teaches.any():
             return -1
         pp = model.p.partnerships
-        km = model.city.km(schools.cell, np.full(schools.n, model.enterprises.cell[firm]))
-        decay = model.partner_search_decay_km()
-        w = np.exp(-km / decay) if np.isfinite(decay) else np.ones(schools.n)
-        w = w * (1.0 + pp.existing_partner_weight * self.active[:, firm])
+        w = self._reach_weights(model)[firm]
+        w = w * (1.0 + pp.existing_partner_weight * (self.since_year[:, firm] > 0))
         w = w * (1.0 + pp.group_weight * self.same_group(firm))
         w = np.where(teaches, w, 0.0)
         if w.sum() <= 0:
             return -1
         return int(rng.choice(schools.n, p=w / w.sum()))
+
+    def _reach_weights(self, model) -> np.ndarray:
+        """(firms, schools) distance weights ``exp(-km / decay)`` for the search decay in force.
+
+        Firms and schools do not move, and the decay changes only when the platform starts, so
+        the table is computed once per decay rather than once per search."""
+        decay = model.partner_search_decay_km()
+        reach = self._reach.get(decay)
+        if reach is None:
+            schools, firms = model.schools.cell, model.enterprises.cell
+            if np.isfinite(decay):
+                reach = np.exp(-model.city.km(schools[None, :], firms[:, None]) / decay)
+            else:
+                reach = np.ones((len(firms), len(schools)))
+            self._reach[decay] = reach
+        return reach
 
     def dissolve_idle(self, model) -> None:
         """December: some partnerships with no activity this year end (fewer within a group)."""

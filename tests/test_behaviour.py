@@ -50,3 +50,42 @@ def test_stale_signals_with_fast_adjustment_give_a_cobweb():
     swings_stale = [entrant_swings(SkillsModel(seed=s, **fast, **stale).run()) for s in range(3)]
     swings_current = [entrant_swings(SkillsModel(seed=s, **fast, **current).run()) for s in range(3)]
     assert min(swings_stale) > 2 * max(swings_current), (swings_stale, swings_current)
+
+
+def test_applicants_rank_the_majors_of_the_nearest_schools_of_their_track(small_params, monkeypatch):
+    """Choice sets are the majors of the ``schools_considered`` nearest schools (or
+    ``colleges_considered`` nearest colleges), whatever the number of schools in the city: a
+    4x city has 12 colleges, of which an applicant still ranks 3."""
+    from sim.enrollment import choice_sets, open_majors
+    from sim.scaling import scale_city
+    from sim.students import HIGHER, SECONDARY
+
+    model = SkillsModel(scale_city(small_params, 4), seed=5)
+    sc, schools, city = model.p.school_choice, model.schools, model.city
+    home = city.sample_cells(np.random.default_rng(0), 300, city.population)
+    for track, k in ((SECONDARY, sc.schools_considered), (HIGHER, sc.colleges_considered)):
+        opt_school, _, _ = open_majors(schools, track, np.random.default_rng(1))
+        track_schools = np.unique(opt_school)
+        assert track_schools.size > k  # the cap binds in this city
+        ids, considered, km_home = choice_sets(model, home, opt_school, k)
+        assert considered.shape == (300, k)
+        km = city.km_matrix(home, schools.cell[track_schools])
+        for i in range(len(home)):
+            kth = np.sort(km[i])[k - 1]
+            to_considered = city.km(np.full(k, home[i]), schools.cell[considered[i]])
+            assert (to_considered <= kth + 1e-4).all()
+            assert np.array_equal(km_home[i], to_considered)
+            # ... and the options listed are exactly the open majors of those schools.
+            listed = np.sort(ids[i][ids[i] >= 0])
+            assert np.array_equal(listed, np.flatnonzero(np.isin(opt_school, considered[i])))
+
+    # Admission asks for that many schools of each track.
+    from sim import enrollment
+    asked = []
+    def recording(model, home, opt_school, k, _real=enrollment.choice_sets):
+        asked.append(k)
+        return _real(model, home, opt_school, k)
+    monkeypatch.setattr(enrollment, "choice_sets", recording)
+    enrollment.admit_secondary(model)
+    enrollment.admit_higher(model)
+    assert asked == [sc.schools_considered, sc.colleges_considered]

@@ -63,6 +63,35 @@ def test_mesa_agents_on_the_grid(small_run):
     assert pay["higher"] > pay["secondary"] > 0 and firm.sector in model.groups
 
 
+def test_grid_occupancy_matches_the_agents(small_run, small_params):
+    """The city's cells (``CityCell``: O(1) add and remove) hold exactly the live agents, and
+    Mesa's ``empty`` property layer and cell collections agree with them."""
+    model, grid = small_run, small_run.city.grid
+    placed = {}
+    for agent in model.agents:
+        placed.setdefault(agent.cell, []).append(agent)
+    for cell in grid.all_cells:
+        here = placed.get(cell, [])
+        assert sorted(a.unique_id for a in cell.agents) == sorted(a.unique_id for a in here)
+        assert cell.is_empty == (not here)
+        assert grid.empty.data[cell.coordinate] == (not here)
+    assert len(list(grid.all_cells.agents)) == len(model.agents)
+    assert grid.empties.cells and all(c.is_empty for c in grid.empties)
+
+    # Leaving empties the cell (and the layer); joining fills it again.
+    model = SkillsModel(small_params, seed=1)  # not the shared run: this changes the model
+    grid = model.city.grid
+    cell = next(c for c in grid.all_cells if len(c.agents) == 1 and isinstance(c.agents[0], Student))
+    student = cell.agents[0]
+    student.remove()
+    assert cell.is_empty and grid.empty.data[cell.coordinate] and student.cell is None
+    assert student not in model.agents
+    newcomer = Student(model, student.idx, cell)
+    assert cell.agents == [newcomer] and not grid.empty.data[cell.coordinate]
+    with pytest.raises(KeyError):
+        cell.remove_agent(student)  # not there any more
+
+
 def test_runs_to_horizon_and_stops(small_run):
     model = small_run
     assert model.running is False
