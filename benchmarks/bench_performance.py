@@ -10,7 +10,11 @@ Prints one table and writes it to CSV:
   time between Mesa's own agent bookkeeping (creating, placing and removing agents), Python's
   cyclic garbage collector, and the model's logic;
 - scaling: time (per million agent-steps, and the bookkeeping's part of it) and peak memory at
-  0.25, 0.5, 1, 2 and 4 times the baseline population;
+  0.25, 0.5, 1, 2 and 4 times the baseline population, beside what creating and removing the
+  same agents costs in a bare Mesa model (Mesa alone gets dearer per agent as its heap
+  outgrows the CPU caches);
+- floor: Mesa's own cost for the full-scale run's agents, and the time a run may take at 20x
+  the Boltzmann rate;
 - start-up: model construction as a share of a run;
 - parallel: full-scale runs per minute with 2 worker processes against 1 (a sweep's workload).
 
@@ -45,14 +49,15 @@ if kind == "skills":
     from sim import SkillsModel, load_params
     from sim.scaling import scale_city
     import sim.model as sm
-    spent = {"bookkeeping": 0.0}
+    spent = {"bookkeeping": 0.0, "add_student_agents": 0, "remove_student_agents": 0}
     for name in ("add_student_agents", "remove_student_agents"):
         original = getattr(sm.SkillsModel, name)
-        def timed(self, idx, _original=original):
+        def timed(self, idx, _original=original, _name=name):
             # Collections that fall inside are counted as the collector's, not twice.
-            t, g = time.perf_counter(), collecting["s"]
+            t, g, before = time.perf_counter(), collecting["s"], len(self.agents)
             _original(self, idx)
             spent["bookkeeping"] += time.perf_counter() - t - (collecting["s"] - g)
+            spent[_name] += abs(len(self.agents) - before)
         setattr(sm.SkillsModel, name, timed)
     params = scale_city(load_params(), arg["scale"])
     collecting["s"] = 0.0  # not the imports'
@@ -67,7 +72,28 @@ if kind == "skills":
     # School and enterprise agents are created once at start; count them as bookkeeping too.
     out = {"build_s": t1 - t0, "run_s": t2 - t1, "agent_steps": agent_steps,
            "months": len(model.dates), "bookkeeping_s": spent["bookkeeping"],
-           "agents_end": len(model.agents), "gc_s": collecting["s"]}
+           "agents_end": len(model.agents), "gc_s": collecting["s"],
+           "created": spent["add_student_agents"], "removed": spent["remove_student_agents"]}
+elif kind == "floor":
+    # Mesa's own cost for the same agents: create and place them on a grid of city cells,
+    # then remove as many, in a bare Mesa model (collector paused, as the model does).
+    import mesa
+    from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
+    from sim.city import CityCell
+    model = mesa.Model(seed=1)
+    side = arg.get("side", 50)
+    grid = OrthogonalMooreGrid((side, side), torus=False, random=model.random, cell_klass=CityCell)
+    cells = list(grid.all_cells)
+    gc.disable()
+    t0 = time.perf_counter()
+    agents = []
+    for i in range(arg["created"]):
+        agent = CellAgent(model)
+        agent.cell = cells[i % len(cells)]
+        agents.append(agent)
+    for agent in agents[: arg["removed"]]:
+        agent.remove()
+    out = {"build_s": 0.0, "run_s": time.perf_counter() - t0}
 else:
     from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
     t0 = time.perf_counter()
@@ -136,6 +162,8 @@ def main() -> None:
                           lambda: run_case("boltzmann", {"n": int(mean_agents), "months": full["months"]}),
                           repeats=args.repeats)
     total = full["build_s"] + full["run_s"]
+    floor = fastest(lambda: run_case("floor", {"created": full["created"], "removed": full["removed"]}),
+                    repeats=args.repeats)[0]
     skills_rate = full["agent_steps"] / total
     boltz_rate = boltz["agent_steps"] / (boltz["build_s"] + boltz["run_s"])
     add("throughput", "full-scale run: seconds (build + 72 months)", round(total, 2))
@@ -149,6 +177,10 @@ def main() -> None:
     add("split", "model logic (the rest), s", round(logic, 2))
     add("split", "bookkeeping share of the run", round(full["bookkeeping_s"] / total, 3))
     add("split", "model logic share of the run", round(logic / total, 3))
+    add("floor", f"Mesa alone: create {full['created']} and remove {full['removed']} agents, s",
+        round(floor["run_s"], 2))
+    add("floor", "seconds a run may take for 20x Boltzmann",
+        round(full["agent_steps"] / (20 * boltz_rate), 2))
     add("start-up", "model construction, s", round(full["build_s"], 2))
     add("start-up", "construction share of a run", round(full["build_s"] / total, 3))
     add("memory", "peak RSS of a full-scale run, MB", round(full["peak_rss_mb"]))
@@ -166,6 +198,12 @@ def main() -> None:
         add("scaling", f"{f:g}x city: seconds per million agent-steps", round(per_step[f], 3))
         add("scaling", f"{f:g}x city: of which Mesa bookkeeping",
             round(r["bookkeeping_s"] / r["agent_steps"] * 1e6, 3))
+        # The same agents created and removed in a bare Mesa model: is any growth Mesa's own?
+        bare = fastest(lambda: run_case("floor", {"created": r["created"], "removed": r["removed"],
+                                                  "side": round(50 * f ** 0.5)}),
+                       repeats=args.repeats)[0]
+        add("scaling", f"{f:g}x city: bare Mesa, microseconds per agent created",
+            round(bare["run_s"] / r["created"] * 1e6, 2))
         add("scaling", f"{f:g}x city: peak RSS MB", round(r["peak_rss_mb"]))
     for f in scales:
         if f != 1.0:

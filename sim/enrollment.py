@@ -137,10 +137,10 @@ def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np
     best = np.argmax(u, axis=1)
     first_choice = np.where(np.isfinite(u[np.arange(n), best]), ids[np.arange(n), best], -1)
     active = np.arange(n)
-    for _ in range(rounds):
+    for round_ in range(rounds):
         if active.size == 0:
             break
-        col = np.argmax(u[active], axis=1)
+        col = best if round_ == 0 else np.argmax(u[active], axis=1)  # everyone's first choice
         has_option = np.isfinite(u[active, col])
         active, col = active[has_option], col[has_option]
         pick = ids[active, col]
