@@ -20,10 +20,10 @@ from .params import City as CityParams
 class CityCell(Cell):
     """A grid cell that holds its agents in an insertion-ordered dict instead of a list.
 
-    A city cell holds hundreds of students (thousands in the 4x city), and Mesa's ``Cell``
-    removes an agent with ``list.remove`` and then copies the list to test emptiness: both
-    O(agents in the cell), so leaving the city cost more the bigger the city. Here adding and
-    removing are O(1) and the ``empty`` property layer is written only when it changes. The
+    A cell in the urban core holds about 500 students, and Mesa's ``Cell`` removes an agent
+    with ``list.remove`` and then copies the list to test emptiness: both O(agents in the
+    cell), so a student leaving a dense cell cost hundreds of steps. Here adding and removing
+    are O(1) and the ``empty`` property layer is written only when it changes. The
     dict iterates like the list did (same agents, same order), which is all Mesa's
     ``CellCollection`` and neighbourhoods rely on (they keep a reference to ``_agents``).
     """
@@ -125,7 +125,8 @@ class City:
 def build_city(p: CityParams, rng: np.random.Generator, random) -> City:
     """Lay out districts, density and parks from the ``[city]`` parameters."""
     w, h = p.width_cells, p.height_cells
-    grid = OrthogonalMooreGrid((w, h), torus=False, random=random, cell_klass=CityCell)
+    grid = OrthogonalMooreGrid((w, h), torus=False, random=random,
+                               cell_klass=CityCell)
     xs, ys = np.meshgrid(np.arange(w), np.arange(h), indexing="ij")
     cell_xy = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.int32)
 

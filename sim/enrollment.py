@@ -207,7 +207,8 @@ def admit_secondary(model) -> None:
     ability = rng.normal(0.0, 1.0, n).astype(np.float32)
     interest = draw_interest(model, n)
     opt_school, opt_group, seats = open_majors(model.schools, SECONDARY, rng)
-    ids, considered, km = choice_sets(model, home, opt_school, model.p.school_choice.schools_considered)
+    ids, considered, km = choice_sets(model, home, opt_school,
+                                      model.p.school_choice.schools_considered)
     u = choice_utility(model, interest, opt_group, ids, considered, km)
     assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
     _book_intake(model, SECONDARY, opt_school, opt_group, assigned, first)
@@ -244,7 +245,8 @@ def admit_higher(model) -> None:
     ability = np.r_[st.ability[progressors], pool_ability]
     interest = np.vstack([prog_interest, pool_interest])
     opt_school, opt_group, seats = open_majors(model.schools, HIGHER, rng)
-    ids, considered, km = choice_sets(model, home, opt_school, model.p.school_choice.colleges_considered)
+    ids, considered, km = choice_sets(model, home, opt_school,
+                                      model.p.school_choice.colleges_considered)
     u = choice_utility(model, interest, opt_group, ids, considered, km)
     assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
     _book_intake(model, HIGHER, opt_school, opt_group, assigned, first)

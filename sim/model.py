@@ -36,11 +36,11 @@ from .students import State, StudentArrays
 def _collector_paused():
     """Pause Python's cyclic garbage collector while agents are created or removed in bulk.
 
-    Each Mesa agent allocates a handful of tracked objects (itself, its ``__dict__``, the weak
-    references of two ``AgentSet``s), so a cohort of tens of thousands triggers hundreds of
-    collections that each rescan the whole city and find nothing: these loops make no garbage
-    cycles. Measured in ``benchmarks/bench_performance.py``, the collector was a quarter of a
-    run. Reference counting still frees removed agents at once; the collector resumes after."""
+    Each Mesa agent allocates objects the collector tracks (itself and the weak references by
+    which two ``AgentSet``s hold it), so a cohort of tens of thousands triggers hundreds of
+    collections that rescan the city's objects and find nothing: these loops make no garbage
+    cycles. With the collector running throughout, it took about a quarter of a full-scale run.
+    Reference counting still frees removed agents at once; the collector resumes after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
