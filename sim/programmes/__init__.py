@@ -45,6 +45,18 @@ class Programme:
         """Share of decided actions carried out (raised by the joint meeting)."""
         return self.model.joint_meeting.execution()
 
+    def partner_students(self, firm: int, by_major, eligible: np.ndarray):
+        """A partner school for ``firm`` that teaches the firm's sector, and its students of
+        that major still ``eligible`` (``by_major``: a ``RowsBySchoolGroup`` of candidates).
+        Returns (school, rows), or (-1, no rows) if no school teaches the sector."""
+        model = self.model
+        group = int(model.enterprises.sector[firm])
+        school = model.partnerships.choose_school(model, firm, group, self.rng)
+        if school < 0:
+            return school, np.empty(0, dtype=np.int64)
+        pool = by_major.get(school, group)
+        return school, pool[eligible[pool]]
+
 
 def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))

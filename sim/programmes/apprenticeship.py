@@ -90,12 +90,9 @@ class Apprenticeship(Programme):
         started_stu = 0
         by_major = RowsBySchoolGroup(st, eligible, len(model.groups))
         for e in np.flatnonzero(take_stu):  # a loop over host firms, not students
-            group = int(ent.sector[e])
-            school = model.partnerships.choose_school(model, e, group, self.rng)
+            school, pool = self.partner_students(e, by_major, eligible)
             if school < 0:
                 continue
-            pool = by_major.get(school, group)
-            pool = pool[eligible[pool]]
             take = self.rng.permutation(pool)[: n_stu[e]]
             if take.size == 0:
                 continue

@@ -71,13 +71,8 @@ class OrderClasses(Programme):
                     propensity_logit[e] + (benefit + subsidy) / lv.decision_scale_yuan)
                 if rng.random() >= p:
                     break
-                group = int(ent.sector[e])
-                school = model.partnerships.choose_school(model, e, group, self.rng)
-                if school < 0:
-                    break
-                pool = by_major.get(school, group)
-                pool = pool[eligible[pool]]
-                if pool.size < min_size:
+                school, pool = self.partner_students(e, by_major, eligible)
+                if school < 0 or pool.size < min_size:
                     break
                 take = pool[np.argsort(-st.ability[pool], kind="stable")[: int(round(size))]]
                 st.sponsor[take] = e
