@@ -441,12 +441,12 @@ def spec_differences(old: dict, new: dict) -> list[str]:
 def check_folder(out: Path, spec: dict[str, Any]) -> bool:
     """True if ``out`` holds this calibration already; refuse a different one or a foreign
     folder (before anything is written)."""
-    spec_path = out / "spec.json"
-    if spec_path.is_file():
-        try:
-            old = json.loads(spec_path.read_text(encoding="utf-8"))["spec"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ParamError(str(spec_path), "<file>", _MISSING, f"cannot read: {exc}") from None
+    from .io import recorded_study
+
+    # Unlike sweeps, a folder holding only a lock file is refused too (spare=()).
+    old = recorded_study(out, "spec.json", "spec", "a calibration", "calibration to resume it",
+                         spare=())
+    if old is not None:
         changes = spec_differences(old, spec)
         if changes:
             raise ParamError(
@@ -454,13 +454,8 @@ def check_folder(out: Path, spec: dict[str, Any]) -> bool:
                 f"holds a calibration with a different definition, so it cannot be resumed "
                 f"with this command ({'; '.join(changes)}). Use a new --out, or the observed "
                 f"file, --fit ranges, --seeds, --seed and parameters it was started with "
-                f"(recorded in {spec_path}).")
+                f"(recorded in {out / 'spec.json'}).")
         return True
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ParamError(str(out), "<file>", _MISSING,
-                         "--out exists and is not a calibration folder (no spec.json); give a "
-                         "new or empty folder, or the folder of an earlier calibration to "
-                         "resume it")
     return False
 
 

@@ -139,6 +139,15 @@ def cmd_calibrate(args) -> int:
     return calibrate_command(args)
 
 
+def _study_options(p: argparse.ArgumentParser, cluster: bool) -> None:
+    """--workers and a resumable --out; with ``cluster``, --executor and --scheduler too."""
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    if cluster:
+        p.add_argument("--executor", choices=["local", "dask"], default="local")
+        p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
+    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skills-sim",
@@ -166,27 +175,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="a parameter sweep described by a sweep file (resumable)")
     p.add_argument("sweep", help="sweep file (TOML)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
-    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    _study_options(p, cluster=True)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("sensitivity",
                        help="which levers and uncertainties drive each target (SALib; resumable)")
     p.add_argument("file", help="sensitivity file (TOML, a [sensitivity] table)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
-    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    _study_options(p, cluster=True)
     p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("optimize",
                        help="cheapest lever setting meeting targets with a given probability "
                             "(Optuna; resumable)")
     p.add_argument("file", help="optimisation file (TOML, an [optimize] table)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    _study_options(p, cluster=False)
     p.set_defaults(func=cmd_optimize)
 
     p = sub.add_parser("plot", help="redraw the figures of a finished run, forecast or sweep")

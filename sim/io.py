@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from .params import PACKAGE_ROOT
+from .params import _MISSING, PACKAGE_ROOT, ParamError
 
 
 @contextmanager
@@ -112,3 +112,25 @@ def default_out(command: str) -> Path:
         k += 1
         out = base.with_name(f"{base.name}-{k}")
     return out
+
+
+def recorded_study(out: Path, marker: str, key: str | None, kind: str, earlier: str,
+                   spare: tuple[str, ...] = (".lock",)) -> Any:
+    """What a resumable command recorded in ``out / marker`` (its ``key`` entry, or the whole
+    JSON if ``key`` is None), or None if ``out`` is new or empty.
+
+    Refuses, before anything is written, an unreadable record and a folder that holds other
+    files but no record (``spare`` names files a run of the command may leave, such as its
+    lock): ``kind`` ("a sweep") and ``earlier`` ("run of this sweep") word that message."""
+    path = out / marker
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return data if key is None else data[key]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ParamError(str(path), "<file>", _MISSING, f"cannot read: {exc}") from None
+    if out.exists() and (not out.is_dir() or any(p.name not in spare for p in out.iterdir())):
+        raise ParamError(str(out), "<file>", _MISSING,
+                         f"--out exists and is not {kind} folder (no {marker}); give a new or "
+                         f"empty folder, or the folder of an earlier {earlier}")
+    return None

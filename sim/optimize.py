@@ -59,7 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .calibrate import _assign, _toml_value, complete_trials
 from .forecast import SEED_METHOD, replicate_seeds, sort_by_scenario
-from .io import default_out, manifest, now_iso, write_csv, write_json, write_text
+from .io import default_out, manifest, now_iso, recorded_study, write_csv, write_json, write_text
 from .params import _MISSING, ParamError, Params, load_params
 from .sensitivity import (
     SHARE_PREFIX,
@@ -501,14 +501,8 @@ def compare(p1: float, n1: int, p2: float, n2: int) -> tuple[float, bool]:
 
 def check_folder(out: Path, opt: Optimization) -> bool:
     """True if ``out`` holds this optimisation; refuse a different one or a foreign folder."""
-    import json
-
-    spec_path = out / "spec.json"
-    if spec_path.is_file():
-        try:
-            old = json.loads(spec_path.read_text(encoding="utf-8"))["definition"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ParamError(str(spec_path), "<file>", _MISSING, f"cannot read: {exc}") from None
+    old = recorded_study(out, "spec.json", "definition", "an optimisation", "run of this file")
+    if old is not None:
         changes = _differences(old, opt.definition())
         if changes:
             raise ParamError(str(opt.path), "<file>", _MISSING,
@@ -516,10 +510,6 @@ def check_folder(out: Path, opt: Optimization) -> bool:
                              f"this file ({'; '.join(changes)}). Use a new --out, or the file it "
                              f"was started with (a copy is in {out / 'optimize.toml'}).")
         return True
-    if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
-        raise ParamError(str(out), "<file>", _MISSING,
-                         "--out exists and is not an optimisation folder (no spec.json); give a "
-                         "new or empty folder, or the folder of an earlier run of this file")
     return False
 
 
@@ -729,23 +719,16 @@ def _show(v: Any) -> str:
 
 def optimize_command(args) -> int:
     """``skills-sim optimize``: validate everything, then run (or resume) and answer."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from .sweep import SweepError
+    from .sweep import run_study
 
     opt = load_optimize(args.file)
     if args.workers is not None and args.workers < 1:
         raise ParamError("--workers", "--workers", args.workers, "at least 1")
     out = Path(args.out) if args.out else default_out("optimize")
-    try:
-        result = run_optimize(opt, out, workers=args.workers)
-    except SweepError as exc:
-        print(f"skills-sim optimize: error: {exc}", file=sys.stderr)
-        return 1
-    except BrokenProcessPool:
-        print(f"skills-sim optimize: error: a worker process died (out of memory?); finished "
-              f"candidates are kept in {out}/study.db, and the same command resumes",
-              file=sys.stderr)
+    result = run_study(
+        "optimize", f"finished candidates are kept in {out}/study.db, and the same command resumes",
+        lambda: run_optimize(opt, out, workers=args.workers))
+    if result is None:
         return 1
     print("\nAnswer:")
     for line in result.answer:

@@ -60,6 +60,7 @@ from .sweep import (
     _lookup,
     _pydantic_error,
     executor_options,
+    run_study,
     read_study_table,
     from_unit,
     resolve_base,
@@ -659,25 +660,17 @@ def _num(x: float) -> str:
 
 def sensitivity_command(args) -> int:
     """``skills-sim sensitivity``: validate everything first, so bad input writes nothing."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from .parallel import ExecutorError
-
     sens = load_sensitivity(args.file)
     executor, scheduler = executor_options(args)
     out = Path(args.out) if args.out else default_out("sensitivity")
     print(f"sensitivity ({sens.spec.method}): {len(sens.factors)} factors, "
           f"{sens.sweep.n_points} design points x {sens.spec.replicates} replicates = "
           f"{sens.sweep.n_runs} runs -> {out}", flush=True)
-    try:
-        result = run_sensitivity(sens, out, workers=args.workers, executor=executor,
-                                 scheduler=scheduler)
-    except (ExecutorError, SweepError) as exc:
-        print(f"skills-sim sensitivity: error: {exc}", file=sys.stderr)
-        return 1
-    except BrokenProcessPool:
-        print(f"skills-sim sensitivity: error: a worker process died (out of memory?); finished "
-              f"runs are kept in {out}/sweep, and the same command resumes", file=sys.stderr)
+    result = run_study(
+        "sensitivity", f"finished runs are kept in {out}/sweep, and the same command resumes",
+        lambda: run_sensitivity(sens, out, workers=args.workers, executor=executor,
+                                scheduler=scheduler))
+    if result is None:
         return 1
     what = ("Morris screening: μ* = mean absolute change of the target when a factor moves "
             "across its range, σ = how much that change varies (interactions, curvature)"

@@ -52,7 +52,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .io import atomic_path, default_out, manifest, now_iso, write_csv, write_json, write_parquet, write_text
+from .io import (atomic_path, default_out, manifest, now_iso, recorded_study, write_csv, write_json,
+                 write_parquet, write_text)
 from .params import (
     _MISSING,
     ParamError,
@@ -486,12 +487,8 @@ def _scan(folder: Path, n_points: int, replicates: int) -> np.ndarray:
 
 def _check_folder(out: Path, sweep: Sweep) -> dict | None:
     """The folder's recorded definition if it holds this sweep; refuse anything else."""
-    spec_path = out / "sweep.json"
-    if spec_path.is_file():
-        try:
-            old = json.loads(spec_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ParamError(str(spec_path), "<file>", _MISSING, f"cannot read: {exc}") from None
+    old = recorded_study(out, "sweep.json", None, "a sweep", "run of this sweep to resume it")
+    if old is not None:
         new = sweep.definition()
         changes = _differences(old.get("definition", {}), new)
         if changes:
@@ -500,12 +497,7 @@ def _check_folder(out: Path, sweep: Sweep) -> dict | None:
                 f"{out} holds a different sweep, so its runs cannot be resumed with this file "
                 f"({'; '.join(changes)}). Use a new --out, or run the sweep file the folder was "
                 f"started with (a copy is in {out / 'sweep.toml'}).")
-        return old
-    if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
-        raise ParamError(str(out), "<file>", _MISSING,
-                         "--out exists and is not a sweep folder (no sweep.json); give a new or "
-                         "empty folder, or the folder of an earlier run of this sweep to resume it")
-    return None
+    return old
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -924,24 +916,33 @@ def executor_options(args) -> tuple[str, str | None]:
     return executor, scheduler
 
 
-def sweep_command(args) -> int:
-    """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
+def run_study(command: str, kept: str, run: Callable[[], Any]) -> Any:
+    """Run a resumable study for ``skills-sim command``; if the executor fails or a worker
+    process dies, say so on stderr (with ``kept``: what is kept and how to resume) and return
+    None, for the command to exit 1."""
     from concurrent.futures.process import BrokenProcessPool
 
     from .parallel import ExecutorError
 
+    try:
+        return run()
+    except (ExecutorError, SweepError) as exc:
+        print(f"skills-sim {command}: error: {exc}", file=sys.stderr)
+    except BrokenProcessPool:
+        print(f"skills-sim {command}: error: a worker process died (out of memory?); {kept}",
+              file=sys.stderr)
+    return None
+
+
+def sweep_command(args) -> int:
+    """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
     sweep = load_sweep(args.sweep)
     executor, scheduler = executor_options(args)
     out = Path(args.out) if args.out else default_out("sweep")
-    try:
-        result = run_sweep(sweep, out, workers=args.workers, executor=executor,
-                           scheduler=scheduler)
-    except (ExecutorError, SweepError) as exc:
-        print(f"skills-sim sweep: error: {exc}", file=sys.stderr)
-        return 1
-    except BrokenProcessPool:
-        print(f"skills-sim sweep: error: a worker process died (out of memory?); the finished runs "
-              f"are kept in {out}, and the same command resumes the sweep", file=sys.stderr)
+    result = run_study(
+        "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
+        lambda: run_sweep(sweep, out, workers=args.workers, executor=executor, scheduler=scheduler))
+    if result is None:
         return 1
     ok = result.n_runs - result.failed
     print(f"{ok} of {result.n_runs} runs done ({result.ran} this time). Wrote {out}/annual.parquet, "
