@@ -198,6 +198,18 @@ def _enrol_new(model, track: int, home, ability, interest_own, school, group) ->
     )
 
 
+def _admit(model, track: int, home, ability, interest, considered_schools: int):
+    """One track's admission: its open majors, each applicant's choice set and utilities,
+    rationing, and the intake books. Returns (school of each option, group of each option,
+    option each applicant got or -1)."""
+    opt_school, opt_group, seats = open_majors(model.schools, track, model.rng_for("enrollment"))
+    ids, considered, km = choice_sets(model, home, opt_school, considered_schools)
+    u = choice_utility(model, interest, opt_group, ids, considered, km)
+    assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
+    _book_intake(model, track, opt_school, opt_group, assigned, first)
+    return opt_school, opt_group, assigned
+
+
 def admit_secondary(model) -> None:
     """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
     d, rng = model.p.demography, model.rng_for("enrollment")
@@ -206,12 +218,8 @@ def admit_secondary(model) -> None:
     home = model.city.sample_cells(rng, n, model.city.population)
     ability = rng.normal(0.0, 1.0, n).astype(np.float32)
     interest = draw_interest(model, n)
-    opt_school, opt_group, seats = open_majors(model.schools, SECONDARY, rng)
-    ids, considered, km = choice_sets(model, home, opt_school,
-                                      model.p.school_choice.schools_considered)
-    u = choice_utility(model, interest, opt_group, ids, considered, km)
-    assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
-    _book_intake(model, SECONDARY, opt_school, opt_group, assigned, first)
+    opt_school, opt_group, assigned = _admit(model, SECONDARY, home, ability, interest,
+                                             model.p.school_choice.schools_considered)
 
     placed = np.flatnonzero(assigned >= 0)
     o = assigned[placed]
@@ -244,12 +252,8 @@ def admit_higher(model) -> None:
     home = np.r_[st.home[progressors], pool_home]
     ability = np.r_[st.ability[progressors], pool_ability]
     interest = np.vstack([prog_interest, pool_interest])
-    opt_school, opt_group, seats = open_majors(model.schools, HIGHER, rng)
-    ids, considered, km = choice_sets(model, home, opt_school,
-                                      model.p.school_choice.colleges_considered)
-    u = choice_utility(model, interest, opt_group, ids, considered, km)
-    assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
-    _book_intake(model, HIGHER, opt_school, opt_group, assigned, first)
+    opt_school, opt_group, assigned = _admit(model, HIGHER, home, ability, interest,
+                                             model.p.school_choice.colleges_considered)
 
     n_prog = len(progressors)
     got = np.flatnonzero(assigned[:n_prog] >= 0)
