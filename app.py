@@ -4,6 +4,6 @@ Needs the viz extra: ``python3 -m pip install -e '.[viz]'``. The scale the page 
 set with SKILLS_SIM_DASHBOARD_PERSONS_PER_AGENT (1 = full scale, the default).
 """
 
-from sim.dashboard import make_page
+from sim.interfaces.dashboard import make_page
 
 page = make_page()

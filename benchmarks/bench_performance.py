@@ -47,8 +47,8 @@ def on_gc(phase, info):
 gc.callbacks.append(on_gc)
 if kind == "skills":
     from sim import SkillsModel, load_params
-    from sim.scaling import scale_city
-    import sim.model as sm
+    from sim.model.scaling import scale_city
+    import sim.model.model as sm
     spent = {"bookkeeping": 0.0, "add_student_agents": 0, "remove_student_agents": 0}
     for name in ("add_student_agents", "remove_student_agents"):
         original = getattr(sm.SkillsModel, name)
@@ -79,7 +79,7 @@ elif kind == "floor":
     # then remove as many, in a bare Mesa model (collector paused, as the model does).
     import mesa
     from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
-    from sim.city import CityCell
+    from sim.model.city import CityCell
     model = mesa.Model(seed=1)
     side = arg.get("side", 50)
     grid = OrthogonalMooreGrid((side, side), torus=False, random=model.random, cell_klass=CityCell)
@@ -110,7 +110,7 @@ print(json.dumps(out))
 PARALLEL = r"""
 import json, sys, time
 from sim import load_params
-from sim.parallel import Job, run_jobs
+from sim.experiments.executors import Job, run_jobs
 arg = json.loads(sys.argv[1])
 params = load_params(overrides={"run.persons_per_agent": arg["ppa"], "run.years": arg["years"]})
 jobs = [Job(params, seed=s, replicate=s) for s in range(arg["runs"])]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.params import load_params
-from sim.parallel import Job, run_jobs
+from sim.experiments.executors import Job, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 

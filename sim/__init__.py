@@ -1,13 +1,9 @@
 """skills-sim: an agent-based forecast of a city's industry-education integration plan."""
 
-from importlib.metadata import PackageNotFoundError, version
+from sim.model.model import SkillsModel
+from sim.params import ParamError, Params, dist_version, load_params
 
-from .model import SkillsModel
-from .params import ParamError, Params, load_params
-
-try:
-    __version__ = version("skills-sim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+# "0+unknown": running from a source tree that is not installed
+__version__ = dist_version("skills-sim") or "0+unknown"
 
 __all__ = ["SkillsModel", "load_params", "Params", "ParamError", "__version__"]

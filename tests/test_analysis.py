@@ -4,7 +4,7 @@ A synthetic model stands in for the city where the answer must be known exactly:
 annual table and the budget ledger from the parameters and the seed, with T5 = budget/10^5 +
 talent subsidy/10^3 + noise (the budget matters, the subsidy barely) and T9 driven by the subsidy
 and the platform's launch month, not the budget. It runs through the real engines (sweep parts,
-Optuna study, forecast folder), plugged in where ``sim.parallel.execute`` would run the model.
+Optuna study, forecast folder), plugged in where ``sim.experiments.executors.execute`` would run the model.
 The real model then runs each command once at a tiny scale (20 persons per agent, 2 years).
 """
 
@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.sweep as sweep_module
+import sim.experiments.sweep as sweep_module
 from sim.cli import main
-from sim.forecast import replicate_seeds
-from sim.optimize import load_optimize, run_optimize
-from sim.parallel import Job
+from sim.experiments.forecast import replicate_seeds
+from sim.experiments.optimize import load_optimize, run_optimize
+from sim.experiments.executors import Job
 from sim.params import BASELINE_PATH, ParamError, load_params
-from sim.runner import RunResult
-from sim.sensitivity import lever_overrides, load_sensitivity, run_sensitivity
+from sim.experiments.runner import RunResult
+from sim.experiments.sensitivity import lever_overrides, load_sensitivity, run_sensitivity
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"progress": False, "log": lambda msg: None}

@@ -56,9 +56,9 @@ def test_applicants_rank_the_majors_of_the_nearest_schools_of_their_track(small_
     """Choice sets are the majors of the ``schools_considered`` nearest schools (or
     ``colleges_considered`` nearest colleges), whatever the number of schools in the city: a
     4x city has 12 colleges, of which an applicant still ranks 3."""
-    from sim.enrollment import choice_sets, open_majors
-    from sim.scaling import scale_city
-    from sim.students import HIGHER, SECONDARY
+    from sim.model.enrollment import choice_sets, open_majors
+    from sim.model.scaling import scale_city
+    from sim.model.students import HIGHER, SECONDARY
 
     model = SkillsModel(scale_city(small_params, 4), seed=5)
     sc, schools, city = model.p.school_choice, model.schools, model.city

@@ -14,10 +14,10 @@ import optuna
 import pandas as pd
 import pytest
 
-from sim.calibrate import evaluate, model_seeds, read_observed, simulated_years
+from sim.experiments.calibrate import evaluate, model_seeds, read_observed, simulated_years
 from sim.cli import main
 from sim.params import PACKAGE_ROOT, load_params
-from sim.runner import run_one
+from sim.experiments.runner import run_one
 
 SMALL = {"run.persons_per_agent": 20, "run.years": 2}
 SMALL_SET = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
@@ -54,7 +54,7 @@ def known_answer(tmp_path_factory):
     """"Observed" = the model's own further-study share at the true coefficient, on 4 seeds
     unrelated to the calibration's; then fit the coefficient over [0.5, 3.5].
 
-    The observed mean is computed here with run_one and pandas, not with sim.calibrate, so an
+    The observed mean is computed here with run_one and pandas, not with sim.experiments.calibrate, so an
     error in how calibrate reads observables cannot cancel out.
     """
     folder = tmp_path_factory.mktemp("known")
@@ -254,7 +254,7 @@ def test_score_is_mean_squared_z_and_missing_is_infinite():
     """The objective: mean over rows of ((sim - obs)/tol)^2; an unproduced statistic cannot fit."""
     import numpy as np
 
-    from sim.calibrate import Observed, score
+    from sim.experiments.calibrate import Observed, score
 
     rows = [Observed("T9", None, 0.5, 0.1), Observed("T1", 2022, 10.0, 2.0)]
     ev = score(np.array([[0.6, 12.0], [0.8, 16.0]]), rows)  # means 0.7 and 14

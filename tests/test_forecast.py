@@ -28,9 +28,9 @@ import pytest
 from matplotlib.image import imread
 
 from sim.cli import main
-from sim.forecast import replicate_seeds, scenario_names
+from sim.experiments.forecast import replicate_seeds, scenario_names
 from sim.params import BASELINE_PATH, load_params
-from sim.runner import run_one
+from sim.experiments.runner import run_one
 
 SMALL_SET = ["--set", "run.persons_per_agent=10", "--set", "run.years=2"]
 REPLICATES = 4
@@ -127,7 +127,7 @@ def test_seeds_derive_from_the_master_seed_and_reproduce_a_replicate(forecast_di
 def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, tmp_path,
                                                    monkeypatch):
     # Figures are redrawn from these files (see the plot test), so skip drawing them again here.
-    monkeypatch.setattr("sim.plotting.draw_forecast", lambda out, annual, meta: [])
+    monkeypatch.setattr("sim.interfaces.plots.forecast.draw_forecast", lambda out, annual, meta: [])
     out = tmp_path / "w1"
     assert main(_forecast_args(scenario_files, out, workers=1)) == 0
     for name in ("annual.parquet", "attainment.csv", "earliest_year.csv"):
@@ -194,9 +194,9 @@ def test_plot_redraws_figures_and_summary_from_the_files(forecast_dir, tmp_path)
 
 
 def test_a_forecast_without_any_target_value_still_gets_a_summary(tmp_path):
-    from sim.forecast import _empty_annual
-    from sim.plotting import draw_forecast
-    from sim.summary import attainment
+    from sim.experiments.forecast import _empty_annual
+    from sim.interfaces.plots.forecast import draw_forecast
+    from sim.experiments.attainment import attainment
 
     assert attainment(_empty_annual(), by=["scenario"]).empty  # the schema's dtypes hold
     assert draw_forecast(tmp_path, _empty_annual(), {"scenarios": [{"name": "quiet"}]}) == []
@@ -215,9 +215,9 @@ def test_plot_draws_a_single_run(tmp_path):
 
 def test_plot_hands_a_sweep_folder_to_the_sweep_module(tmp_path, monkeypatch):
     calls = []
-    fake = types.ModuleType("sim.sweep")
+    fake = types.ModuleType("sim.experiments.sweep")
     fake.plot_sweep = calls.append
-    monkeypatch.setitem(sys.modules, "sim.sweep", fake)
+    monkeypatch.setitem(sys.modules, "sim.experiments.sweep", fake)
     (tmp_path / "manifest.json").write_text(json.dumps({"command": "sweep"}))
     assert main(["plot", str(tmp_path)]) == 0
     assert calls == [tmp_path]

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from sim import SkillsModel
-from sim.agents import Enterprise, School, Student
-from sim.indicators import MONTHLY_INDICATORS
-from sim.students import State
+from sim.model.agents import Enterprise, School, Student
+from sim.model.indicators import MONTHLY_INDICATORS
+from sim.model.students import State
 
 
 def _check_conservation(model):
@@ -170,7 +170,7 @@ def test_released_models_are_freed(small_params):
     import gc
     import weakref
 
-    from sim.runner import run_one
+    from sim.experiments.runner import run_one
 
     refs = []
     original = SkillsModel.release

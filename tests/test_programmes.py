@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim import SkillsModel, load_params
-from sim.budget import LINES
+from sim.model.budget import LINES
 from sim.params import PACKAGE_ROOT
 
 SMALL = {"run.persons_per_agent": 10, "run.years": 3}

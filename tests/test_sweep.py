@@ -22,11 +22,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-import sim.sweep as sweep_module
+import sim.experiments.sweep as sweep_module
 from sim.cli import main
 from sim.params import BASELINE_PATH, ParamError
-from sim.parallel import execute
-from sim.sweep import load_sweep, run_sweep
+from sim.experiments.executors import execute
+from sim.experiments.sweep import load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"run.persons_per_agent": 10, "run.years": 2}

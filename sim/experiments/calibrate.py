@@ -1,0 +1,866 @@
+"""Calibration: fit chosen coefficients to a city's observed statistics (``skills-sim calibrate``).
+
+The user gives observed values with tolerances (a CSV: ``indicator, year, value, tolerance``)
+and the coefficients to fit with their ranges (``--fit KEY=LOW:HIGH``). Each Optuna trial runs the
+model on the same S seeds (common random numbers, so trials differ by their parameters, not by
+noise), averages every observable over seeds (and over years where the CSV leaves the year
+empty) and scores ``mean over rows of ((simulated - observed) / tolerance)^2``.
+
+The study lives in ``<out>/study.db`` (SQLite), so re-running the same command on the same folder
+continues it. The TPE sampler is reseeded before every trial from the master seed and the number
+of finished trials, so a resumed study proposes exactly what an uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from sim.params import (
+    MISSING,
+    BASELINE_PATH,
+    ParamError,
+    Params,
+    flatten,
+    load_params,
+    parse_set_options,
+    parse_value,
+)
+
+DEFAULT_TRIALS = 30
+DEFAULT_SEEDS = 3
+STUDY_NAME = "skills-sim-calibrate"
+REQUIRED_COLUMNS = ("indicator", "year", "value", "tolerance")
+# Spawn key of the sampler's seeds: apart from the model seeds (SeedSequence(master).spawn(S)).
+_SAMPLER_KEY = 0xCA11B
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One row of the observed CSV; ``year`` None = the mean over all simulated years."""
+
+    indicator: str
+    year: int | None
+    value: float
+    tolerance: float
+    line: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.indicator} ({'all years' if self.year is None else self.year})"
+
+    def definition(self) -> dict[str, Any]:
+        return {"indicator": self.indicator, "year": self.year, "value": self.value,
+                "tolerance": self.tolerance}
+
+
+@dataclass(frozen=True)
+class FitKey:
+    """A coefficient to fit and its search range (``kind`` "float" or "int")."""
+
+    key: str
+    low: float
+    high: float
+    kind: str
+
+    def definition(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "kind": self.kind}
+
+
+def known_indicators() -> list[str]:
+    """Every name a run's observables can carry (targets, monthly indicators, survey shares)."""
+    from sim.model.indicators import MONTHLY_INDICATORS, OTHER_FLOWS, PERSON_FLOWS, TARGETS
+    from sim.model.observables import derived_shares
+
+    shares = derived_shares({k: 1.0 for k in PERSON_FLOWS + OTHER_FLOWS}, 1.0, 0.5)
+    return sorted({t.id for t in TARGETS.values()} | set(MONTHLY_INDICATORS) | set(shares))
+
+
+def read_observed(path: str | Path, years: range) -> list[Observed]:
+    """Parse and check the observed CSV; any problem is a :class:`ParamError` naming the line."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ParamError(source, "<file>", MISSING, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParamError(source, "<file>", MISSING, f"cannot read file: {exc}") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    table: list[tuple[int, list[str]]] = []  # (line where the record starts, its cells)
+    try:
+        end = 0
+        for cells in reader:
+            table.append((end + 1, cells))
+            end = reader.line_num
+    except csv.Error as exc:
+        raise ParamError(source, "<file>", MISSING,
+                         f"malformed CSV at line {reader.line_num}: {exc}") from None
+    if not table:
+        raise ParamError(source, "<file>", MISSING,
+                         f"empty file; expected a header {', '.join(REQUIRED_COLUMNS)}")
+    header = [h.strip().lower() for h in table[0][1]]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ParamError(source, "columns", table[0][1],
+                         f"missing column(s) {', '.join(missing)}; required: "
+                         f"{', '.join(REQUIRED_COLUMNS)} (other columns, e.g. source, are ignored)")
+    if len(set(header)) != len(header):
+        raise ParamError(source, "columns", table[0][1], "a column name repeats")
+    col = {c: header.index(c) for c in REQUIRED_COLUMNS}
+    names = known_indicators()
+    rows: list[Observed] = []
+    seen: dict[tuple[str, int | None], int] = {}
+    for line, cells in table[1:]:
+        if not any(c.strip() for c in cells):
+            continue  # blank line
+        if len(cells) != len(header):
+            raise ParamError(source, f"line {line}", ",".join(cells),
+                             f"malformed CSV: {len(cells)} fields, the header has {len(header)}")
+        get = {c: cells[i].strip() for c, i in col.items()}
+        name = get["indicator"]
+        if name not in names:
+            near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f"did you mean '{near[0]}'? " if near else ""
+            raise ParamError(source, f"line {line}: indicator", name,
+                             f"unknown indicator; {hint}(known: targets T1-T9, the monthly "
+                             f"indicators, share.{{track}}.* - see sim/observables.py)")
+        year: int | None = None
+        if get["year"]:
+            try:
+                number = float(get["year"])  # "2023.0" too, as spreadsheets and pandas write it
+            except ValueError:
+                number = math.nan
+            if not number.is_integer():
+                raise ParamError(source, f"line {line}: year", get["year"],
+                                 "expected a whole year, or empty for the mean over all "
+                                 "simulated years")
+            year = int(number)
+            if year not in years:
+                raise ParamError(source, f"line {line}: year", year,
+                                 f"the runs simulate {years.start}-{years.stop - 1} "
+                                 f"(run.start_year, run.years); leave it empty for the mean "
+                                 f"over all simulated years")
+        value = _number(get["value"], source, line, "value")
+        tol = _number(get["tolerance"], source, line, "tolerance")
+        if tol <= 0:
+            raise ParamError(source, f"line {line}: tolerance", tol,
+                             "must be positive (the distance counted as one unit of misfit)")
+        if (name, year) in seen:
+            raise ParamError(source, f"line {line}: indicator", name,
+                             f"the same indicator and year is already on line "
+                             f"{seen[(name, year)]}; give each once")
+        seen[(name, year)] = line
+        rows.append(Observed(name, year, value, tol, line))
+    if not rows:
+        raise ParamError(source, "<file>", MISSING, "no observed rows below the header")
+    return rows
+
+
+def _number(text: str, source: str, line: int, column: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ParamError(source, f"line {line}: {column}", text, "expected a number") from None
+    if not math.isfinite(value):
+        raise ParamError(source, f"line {line}: {column}", text, "expected a finite number")
+    return value
+
+
+def _lookup(raw: dict, dotted: str) -> Any:
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
+def parse_fit(items: list[str] | None, params: Params, fixed: dict[str, Any]) -> list[FitKey]:
+    """``["a.b=1:3", ...]`` checked against the parameters: a numeric key, LOW < HIGH, both
+    allowed by the schema (so a bad range fails here, not in the middle of the study)."""
+    if not items:
+        raise ParamError("--fit", "<none>", MISSING,
+                         "give at least one --fit KEY=LOW:HIGH (a numeric parameter and its range)")
+    raw = params.to_dict()
+    fits: list[FitKey] = []
+    for item in items:
+        key, sep, rng = item.partition("=")
+        key = key.strip().replace("__", ".")
+        low_text, sep2, high_text = rng.partition(":")
+        if not sep or not sep2 or not key:
+            raise ParamError("--fit", item, MISSING, "expected KEY=LOW:HIGH, "
+                             "e.g. labour_market.further_study_secondary=1:3")
+        low, high = parse_value(low_text.strip()), parse_value(high_text.strip())
+        for bound in (low, high):
+            if (isinstance(bound, bool) or not isinstance(bound, (int, float))
+                    or not math.isfinite(bound)):
+                raise ParamError("--fit", key, rng, "LOW and HIGH must be finite numbers")
+        if key.startswith("run."):
+            raise ParamError("--fit", key, rng, "run settings (scale, horizon, start year) "
+                             "are not coefficients; set them with --set")
+        current = _lookup(raw, key)
+        if current is MISSING:
+            params.override({key: low}, source="--fit")  # raises the unknown-key message
+            raise ParamError("--fit", key, rng, "not a single parameter")  # e.g. a whole table
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            raise ParamError("--fit", key, current,
+                             "not a numeric parameter; only numbers can be fitted")
+        kind = "int" if isinstance(current, int) else "float"
+        if kind == "int":
+            if not all(float(b).is_integer() for b in (low, high)):
+                raise ParamError("--fit", key, rng, "this parameter takes whole numbers")
+            low, high = int(low), int(high)
+        else:
+            low, high = float(low), float(high)
+        if low >= high:
+            raise ParamError("--fit", key, rng, "LOW must be less than HIGH")
+        if any(f.key == key for f in fits):
+            raise ParamError("--fit", key, rng, "this key is given twice; keep one --fit")
+        if key in {k.replace("__", ".") for k in fixed}:
+            raise ParamError("--fit", key, rng, "this key is also fixed with --set; keep one")
+        for bound in (low, high):  # out of the schema's range -> the schema's own message
+            params.override({key: bound}, source="--fit")
+        fits.append(FitKey(key, low, high, kind))
+    return fits
+
+
+def _check_count(option: str, value, minimum: int = 1) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        raise ParamError("command line", option, value,
+                         f"must be a whole number of at least {minimum}")
+
+
+def simulated_years(params: Params) -> range:
+    return range(params.run.start_year, params.run.start_year + params.run.years)
+
+
+def model_seeds(master_seed: int, n: int) -> list[int]:
+    """The S seeds every trial uses, derived as ``skills-sim forecast`` derives replicates."""
+    from sim.experiments.forecast import replicate_seeds
+
+    return replicate_seeds(master_seed, n)
+
+
+def sampler_seed(master_seed: int, n_complete: int) -> int:
+    """The TPE sampler's seed for the trial after ``n_complete`` finished ones."""
+    ss = np.random.SeedSequence(master_seed, spawn_key=(_SAMPLER_KEY, n_complete))
+    return int(ss.generate_state(1, np.uint32)[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# The objective
+
+
+@dataclass
+class Evaluation:
+    """One parameter set scored on the seeds: ``sim`` is seeds x rows (NaN = not produced)."""
+
+    sim: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    z: np.ndarray
+    score: float
+
+
+def row_values(observables: pd.DataFrame, rows: list[Observed]) -> np.ndarray:
+    """One run's value of each observed row: that year's, or the mean over the simulated years."""
+    grouped = {name: df for name, df in observables.groupby("indicator")}
+    out = np.full(len(rows), np.nan)
+    for i, r in enumerate(rows):
+        df = grouped.get(r.indicator)
+        if df is None or df.empty:
+            continue
+        if r.year is None:
+            out[i] = float(df["value"].mean())
+        else:
+            hit = df.loc[df["year"] == r.year, "value"]
+            if len(hit):
+                out[i] = float(hit.iloc[0])
+    return out
+
+
+class SeedRunner:
+    """Runs a trial's seeds on ``workers`` processes that live for the whole study.
+
+    ``sim.experiments.executors.run_jobs`` starts a fresh pool per call, and importing Mesa forces the
+    "spawn" start method, so a pool per trial would re-import the package in every worker for
+    every trial (about 1.3 s of CPU each; more than a small city's runs). One pool for the
+    study pays that once. ``workers == 1`` runs in this process.
+    """
+
+    def __init__(self, workers: int = 1):
+        self.workers = workers
+        self.pool = None
+
+    def __enter__(self) -> Self:
+        if self.workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            from sim.experiments.executors import _exit_with_parent
+
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
+                                            initargs=(os.getpid(),))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def run(self, jobs: list):
+        """Yield ``(job, RunResult)`` as runs finish."""
+        from sim.experiments.executors import execute
+
+        if self.pool is None:
+            for job in jobs:
+                yield job, execute(job)
+            return
+        from concurrent.futures import as_completed
+
+        futures = {self.pool.submit(execute, job): job for job in jobs}
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def evaluate(params: Params, rows: list[Observed], seeds: list[int],
+             runner: SeedRunner | int = 1) -> Evaluation:
+    """Run ``params`` on every seed (in parallel) and score it against the observed rows."""
+    from sim.experiments.executors import Job
+
+    if isinstance(runner, int):
+        with SeedRunner(min(runner, len(seeds))) as r:
+            return evaluate(params, rows, seeds, r)
+    jobs = [Job(params=params, seed=s, scenario="calibrate", replicate=k)
+            for k, s in enumerate(seeds)]
+    sim = np.full((len(seeds), len(rows)), np.nan)
+    for job, result in runner.run(jobs):
+        sim[job.replicate] = row_values(result.observables, rows)
+    return score(sim, rows)
+
+
+def score(sim: np.ndarray, rows: list[Observed]) -> Evaluation:
+    """Mean squared z over rows; a row no seed produced makes the score infinite."""
+    obs = np.array([r.value for r in rows])
+    tol = np.array([r.tolerance for r in rows])
+    have = ~np.isnan(sim)
+    n = have.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.nansum(sim, axis=0) / np.maximum(n, 1), np.nan)
+        dev = np.where(have, sim - mean, 0.0)
+        sd = np.where(n > 1, np.sqrt((dev ** 2).sum(axis=0) / np.maximum(n - 1, 1)), np.nan)
+    z = (mean - obs) / tol
+    total = float(np.mean(z ** 2)) if not np.isnan(z).any() else math.inf
+    return Evaluation(sim, mean, sd, z, total)
+
+
+def trial_params(base: Params, fits: list[FitKey], values: dict[str, Any], source: str) -> Params:
+    return base.override({f.key: values[f.key] for f in fits}, source=source)
+
+
+# ---------------------------------------------------------------------------------------------
+# The folder: spec, lock, study
+
+
+def spec_definition(rows, fits, seeds: int, master_seed: int, base: Params) -> dict[str, Any]:
+    """What the study's scores depend on; a folder only resumes the same definition."""
+    return {
+        "observed": [r.definition() for r in rows],
+        "fit": {f.key: f.definition() for f in fits},
+        "seeds": seeds,
+        "master_seed": master_seed,
+        "parameters": base.to_dict(),
+    }
+
+
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(_canon(spec).encode()).hexdigest()
+
+
+def spec_differences(old: dict, new: dict) -> list[str]:
+    """Readable list of what differs between a folder's spec and this command's."""
+    changes = []
+    old_rows = {(r["indicator"], r["year"]): r for r in old.get("observed", [])}
+    new_rows = {(r["indicator"], r["year"]): r for r in new["observed"]}
+    for k in [*old_rows, *(k for k in new_rows if k not in old_rows)]:
+        a, b = old_rows.get(k), new_rows.get(k)
+        label = f"{k[0]} ({'all years' if k[1] is None else k[1]})"
+        if a is None:
+            changes.append(f"observed row {label} added")
+        elif b is None:
+            changes.append(f"observed row {label} removed")
+        elif _canon(a) != _canon(b):
+            changes.append(f"observed {label}: value {a['value']} ± {a['tolerance']} -> "
+                           f"{b['value']} ± {b['tolerance']}")
+    old_fit, new_fit = old.get("fit", {}), new["fit"]
+    for k in [*old_fit, *(k for k in new_fit if k not in old_fit)]:
+        if _canon(old_fit.get(k)) != _canon(new_fit.get(k)):
+            was = f"{old_fit[k]['low']}:{old_fit[k]['high']}" if k in old_fit else "<none>"
+            now = f"{new_fit[k]['low']}:{new_fit[k]['high']}" if k in new_fit else "<none>"
+            changes.append(f"--fit {k}: {was} -> {now}")
+    for key, option in (("seeds", "--seeds"), ("master_seed", "--seed")):
+        if old.get(key) != new[key]:
+            changes.append(f"{option}: {old.get(key)} -> {new[key]}")
+    fo, fn = flatten(old.get("parameters", {})), flatten(new["parameters"])
+    diff = [f"{k}: {fo.get(k, '<none>')!r} -> {fn.get(k, '<none>')!r}"
+            for k in sorted(set(fo) | set(fn)) if _canon(fo.get(k)) != _canon(fn.get(k))]
+    if diff:
+        changes.append("parameters " + ", ".join(diff[:5]) + (" ..." if len(diff) > 5 else ""))
+    if not changes and _canon(old) != _canon(new):
+        changes.append("the definition differs")
+    return changes
+
+
+def check_folder(out: Path, spec: dict[str, Any]) -> bool:
+    """True if ``out`` holds this calibration already; refuse a different one or a foreign
+    folder (before anything is written)."""
+    from sim.experiments.folders import recorded_study
+
+    # Unlike sweeps, a folder holding only a lock file is refused too (spare=()).
+    old = recorded_study(out, "spec.json", "spec", "a calibration", "calibration to resume it",
+                         spare=())
+    if old is not None:
+        changes = spec_differences(old, spec)
+        if changes:
+            raise ParamError(
+                str(out), "<file>", MISSING,
+                f"holds a calibration with a different definition, so it cannot be resumed "
+                f"with this command ({'; '.join(changes)}). Use a new --out, or the observed "
+                f"file, --fit ranges, --seeds, --seed and parameters it was started with "
+                f"(recorded in {out / 'spec.json'}).")
+        return True
+    return False
+
+
+class CalibrationError(RuntimeError):
+    """The calibration cannot proceed for a reason other than its input (exit status 1)."""
+
+
+class _FolderLock:
+    """Refuse two calibrations writing one folder at once; the OS drops the lock if we die."""
+
+    def __init__(self, out: Path):
+        self.path = out / ".lock"
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            # POSIX record lock: not inherited by worker processes, released if we are killed.
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise CalibrationError(f"another calibration is writing {self.path.parent}; wait "
+                                   "for it or stop it first") from None
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def open_study(out: Path, digest: str, study_name: str = STUDY_NAME):
+    """The Optuna study in ``out/study.db`` (shared by calibrate and optimize).
+
+    Refuses a study made for another definition; a trial cut off by a kill (left RUNNING) is
+    marked failed, so it is redone."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.RDBStorage(f"sqlite:///{(out / 'study.db').resolve()}")
+    study = optuna.create_study(storage=storage, study_name=study_name, direction="minimize",
+                                load_if_exists=True)
+    recorded = study.user_attrs.get("spec_sha256")
+    if recorded is None:
+        study.set_user_attr("spec_sha256", digest)
+    elif recorded != digest:
+        raise ParamError(str(out / "study.db"), "<file>", MISSING,
+                         "the study was made for a different definition than spec.json records; "
+                         "use a new --out")
+    # A trial left RUNNING was interrupted by a kill: mark it failed; it is redone.
+    from optuna.trial import TrialState
+
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+    return study
+
+
+def _sampler(master_seed: int, n_complete: int, n_fit: int):
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=sampler_seed(master_seed, n_complete),
+            n_startup_trials=min(10, 2 + 3 * n_fit),  # random start: 5 for one key, 10 from three
+            multivariate=True,
+        )
+
+
+def _distributions(fits: list[FitKey]) -> dict:
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    return {f.key: (IntDistribution(int(f.low), int(f.high)) if f.kind == "int"
+                    else FloatDistribution(f.low, f.high)) for f in fits}
+
+
+def complete_trials(study) -> list:
+    from optuna.trial import TrialState
+
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+
+
+def run_study(study, base: Params, rows: list[Observed], fits: list[FitKey], seeds: list[int],
+              workers: int, trials: int, master_seed: int, progress: bool) -> None:
+    """Ask, evaluate and tell until ``trials`` finished trials exist."""
+    from optuna.trial import TrialState
+    from tqdm import tqdm
+
+    dists = _distributions(fits)
+    done = complete_trials(study)
+    if len(done) >= trials:
+        return
+    best = min((t.value for t in done), default=math.inf)
+    with tqdm(total=trials, initial=len(done), desc="trials", unit="trial",
+              disable=not progress, file=sys.stderr) as bar, \
+            SeedRunner(min(workers, len(seeds))) as runner:
+        while len(done) < trials:
+            study.sampler = _sampler(master_seed, len(done), len(fits))
+            trial = study.ask(dists)
+            try:
+                values = {f.key: trial.params[f.key] for f in fits}
+                ev = evaluate(trial_params(base, fits, values, f"trial {trial.number}"),
+                              rows, seeds, runner)
+                trial.set_user_attr("sim", [[_json_float(x) for x in r] for r in ev.sim])
+            except BaseException:
+                study.tell(trial, state=TrialState.FAIL)
+                raise
+            study.tell(trial, ev.score)
+            best = min(best, ev.score)
+            done = complete_trials(study)
+            bar.update(1)
+            bar.set_postfix_str(f"best score {best:.4g}", refresh=False)
+
+
+def _json_float(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def best_evaluation(trial, rows: list[Observed]) -> Evaluation:
+    sim = np.array([[np.nan if v is None else v for v in r] for r in trial.user_attrs["sim"]],
+                   dtype=float)
+    return score(sim, rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+
+
+def trials_table(study, fits: list[FitKey]) -> pd.DataFrame:
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        row = {"trial": t.number, "state": t.state.name, "score": t.value}
+        for f in fits:
+            row[f.key] = t.params.get(f.key)
+        start = t.datetime_start
+        row["started"] = start.isoformat(timespec="seconds") if start else None
+        row["duration_s"] = round(t.duration.total_seconds(), 3) if t.duration else None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["trial", "state", "score", *[f.key for f in fits],
+                                       "started", "duration_s"])
+
+
+def fit_table(rows: list[Observed], ev: Evaluation) -> pd.DataFrame:
+    return pd.DataFrame({
+        "indicator": [r.indicator for r in rows],
+        "year": pd.array([r.year for r in rows], dtype="Int64"),
+        "observed": [r.value for r in rows],
+        "tolerance": [r.tolerance for r in rows],
+        "simulated_mean": ev.mean,
+        "simulated_sd": ev.sd,
+        "z": ev.z,
+    })
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(dotted: str) -> str:
+    return ".".join(p if _BARE_KEY.match(p) else json.dumps(p) for p in dotted.split("."))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)  # shortest text that reads back to the same float
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+def fitted_toml(params_path: Path, out: Path, fixed: dict[str, Any], best: dict[str, Any],
+                header: list[str]) -> str:
+    """The fitted parameter file: ``base`` = the user's file, their --set values, fitted values.
+
+    ``run.*`` --set values (scale, horizon) are run settings chosen for speed, not part of the
+    city, so they are written commented out.
+    """
+    target, folder = params_path.resolve(), out.resolve()
+    try:  # relative when both are in one tree (a moved project keeps working), else absolute
+        shared = Path(os.path.commonpath([target, folder]))
+        base = str(target) if shared == Path(shared.anchor) else os.path.relpath(target, folder)
+    except ValueError:  # another drive (Windows)
+        base = str(target)
+    lines = [f"# {h}" for h in header]
+    lines += [f"base = {_toml_value(Path(base).as_posix())}", ""]
+    run_set = {k: v for k, v in fixed.items() if k.replace("__", ".").startswith("run.")}
+    city_set = {k: v for k, v in fixed.items() if k not in run_set}
+    if run_set:
+        lines.append("# run settings the calibration used (uncomment to reproduce its runs):")
+        lines += [f"# {_assign(k, v)}" for k, v in run_set.items()]
+        lines.append("")
+    if city_set:
+        lines.append("# --set values the calibration used:")
+        lines += [_assign(k, v) for k, v in city_set.items()]
+        lines.append("")
+    lines.append("# fitted:")
+    lines += [_assign(k, v) for k, v in best.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _assign(dotted: str, value: Any) -> str:
+    return f"{_toml_key(dotted.replace('__', '.'))} = {_toml_value(value)}"
+
+
+def draw_fit(rows: list[Observed], ev: Evaluation, path: Path, title: str) -> None:
+    """Observed ± tolerance against simulated (seeds and mean ± sd), one row per statistic.
+
+    The axis is in tolerances (z), so statistics of any scale share it; the values themselves
+    are printed on the right.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    from sim.experiments.folders import atomic_path
+
+    n = len(rows)
+    fig = Figure(figsize=(11, 1.6 + 0.45 * n), layout="constrained")
+    ax = fig.add_subplot()
+    ypos = np.arange(n)[::-1]
+    zmax = np.nanmax(np.abs(np.concatenate([ev.z, ((ev.sim - [r.value for r in rows])
+                                                   / [r.tolerance for r in rows]).ravel()])),
+                     initial=0.0)
+    zmax = 2.0 if not np.isfinite(zmax) else max(2.0, float(zmax))
+    ax.axvspan(-1, 1, color="tab:green", alpha=0.12, label="observed ± tolerance")
+    ax.axvline(0, color="tab:green", lw=1.5, label="observed")
+    obs = np.array([r.value for r in rows])
+    tol = np.array([r.tolerance for r in rows])
+    for k in range(ev.sim.shape[0]):
+        ax.scatter((ev.sim[k] - obs) / tol, ypos, s=14, color="0.55", zorder=2,
+                   label="simulated, each seed" if k == 0 else None)
+    xerr = np.nan_to_num(ev.sd / tol)
+    ax.errorbar(ev.z, ypos, xerr=xerr, fmt="o", color="tab:blue", ms=7, capsize=3, zorder=3,
+                label="simulated mean ± sd over seeds")
+    if zmax > 8:  # far misfits stay on the page; the band of |z| <= 3 stays linear
+        ax.set_xscale("symlog", linthresh=3)
+        ticks = [t for t in (1, 3, 10, 30, 100, 300, 1000, 3000, 10000) if t <= 1.15 * zmax]
+        ax.set_xticks([-t for t in ticks[::-1]] + [0] + ticks, [f"{-t:g}" for t in ticks[::-1]]
+                      + ["0"] + [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(-1.15 * zmax, 1.15 * zmax)
+    ax.set_yticks(ypos, [r.label for r in rows])
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel("(simulated - observed) / tolerance")
+    ax.grid(axis="x", alpha=0.3)
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(ypos, [f"obs {_fmt(r.value)} ± {_fmt(r.tolerance)}   "
+                            + (f"sim {_fmt(m)}" if np.isfinite(m) else "sim: not produced")
+                            + (f" ± {_fmt(s)}" if np.isfinite(s) else "")
+                            for r, m, s in zip(rows, ev.mean, ev.sd)], fontsize=8)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if n > 3 else -0.3), ncol=4,
+              fontsize=8, frameon=False)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+
+
+def _fmt(x: float) -> str:
+    if x is None or not np.isfinite(x):
+        return "-"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+def calibrate_command(args) -> int:
+    """``skills-sim calibrate``: validate everything, then run (or resume) the study and write."""
+    from sim.experiments.folders import default_out, manifest, now_iso, write_csv, write_json, write_text
+    from sim.experiments.executors import default_workers
+
+    # -- validate every input before any work or any file ---------------------------------------
+    trials = DEFAULT_TRIALS if args.trials is None else args.trials
+    n_seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
+    _check_count("--trials", trials)
+    _check_count("--seeds", n_seeds)
+    workers = min(n_seeds, default_workers()) if args.workers is None else args.workers
+    _check_count("--workers", workers)
+    _check_count("--seed", args.seed, minimum=0)
+    params_path = Path(args.params) if args.params else BASELINE_PATH
+    fixed = parse_set_options(args.set)
+    base = load_params(params_path, fixed)
+    fits = parse_fit(args.fit, base, fixed)
+    rows = read_observed(args.observed, simulated_years(base))
+    out = Path(args.out) if args.out else default_out("calibrate")
+    spec = spec_definition(rows, fits, n_seeds, args.seed, base)
+    digest = spec_hash(spec)
+    resuming = check_folder(out, spec)
+    seeds = model_seeds(args.seed, n_seeds)
+
+    started, t0 = now_iso(), time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _FolderLock(out)
+    try:
+        lock.acquire()
+    except CalibrationError as exc:
+        print(f"skills-sim calibrate: error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if not resuming:
+            write_json({"spec": spec, "sha256": digest, "observed_file": str(args.observed),
+                        "params_file": str(params_path), "set": args.set or []},
+                       out / "spec.json")
+        study = open_study(out, digest)
+        before = len(complete_trials(study))
+        print(f"calibrate: {len(fits)} coefficient(s) against {len(rows)} observed statistic(s); "
+              f"{trials} trials x {n_seeds} seeds on {min(workers, n_seeds)} worker(s) -> {out}"
+              + (f" (resuming: {before} trial(s) done)" if resuming else ""), flush=True)
+        run_study(study, base, rows, fits, seeds, workers, trials, args.seed,
+                  progress=sys.stderr.isatty())
+
+        # -- write: the manifest goes first and comes back last ---------------------------------
+        done = complete_trials(study)
+        best = min(done, key=lambda t: (t.value, t.number))
+        ev = best_evaluation(best, rows)
+        best_values = {f.key: best.params[f.key] for f in fits}
+        (out / "manifest.json").unlink(missing_ok=True)
+        write_csv(trials_table(study, fits), out / "trials.csv")
+        write_csv(fit_table(rows, ev), out / "fit.csv")
+        header = [
+            (f"Fitted by skills-sim calibrate on {now_iso()}: best of {len(done)} trials "
+             f"(trial {best.number}), score {best.value:.6g}"),
+            (f"(mean over {len(rows)} observed statistics of ((simulated - observed) / "
+             f"tolerance)^2, {n_seeds} seeds from master seed {args.seed})."),
+            f"Observed: {args.observed}. Fitted keys and ranges: "
+            + ", ".join(f"{f.key} {f.low}:{f.high}" for f in fits) + ".",
+        ]
+        write_text(fitted_toml(params_path, out, fixed, best_values, header), out / "fitted.toml")
+        draw_fit(rows, ev, out / "fit.png",
+                 f"Calibration fit: best of {len(done)} trials (#{best.number}), score "
+                 f"{best.value:.3g} (mean z², {n_seeds} seeds)\n"
+                 + ", ".join(f"{k} = {_fmt(v)}" for k, v in best_values.items()))
+        counts = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts()
+        write_json(manifest(
+            "calibrate", base.to_dict(),
+            {"master": args.seed, "replicates": seeds,
+             "method": "the same seeds for every trial, as skills-sim forecast derives replicates",
+             "sampler": "TPE reseeded before each trial from SeedSequence(master, "
+                        f"spawn_key=({_SAMPLER_KEY}, finished trials))"},
+            started,
+            params_file=str(params_path), overrides=args.set or [],
+            observed_file=str(args.observed), observed=[r.definition() for r in rows],
+            fit={f.key: f.definition() for f in fits},
+            trials={"requested": trials, **{k.lower(): int(v) for k, v in counts.items()}},
+            best={"trial": best.number, "score": best.value, "params": best_values},
+            study={"storage": "study.db", "name": STUDY_NAME, "spec_sha256": digest},
+            workers=min(workers, n_seeds), optuna_version=_optuna_version(),
+            elapsed_s=round(time.perf_counter() - t0, 1),
+        ), out / "manifest.json")
+    finally:
+        lock.release()
+
+    print_summary(rows, fits, ev, best, len(done), len(done) - before, out, args)
+    return 0
+
+
+def _optuna_version() -> str:
+    import optuna
+
+    return optuna.__version__
+
+
+def print_summary(rows, fits, ev: Evaluation, best, n_done: int, n_new: int, out: Path,
+                  args) -> None:
+    """Plain-language result: the fitted values, how good the fit is, the worst statistics."""
+    print(f"\n{n_done} trial(s) finished ({n_new} in this session). Best: trial {best.number}, "
+          f"score {best.value:.4g} (mean squared distance in tolerances; about 1 or less means "
+          f"the statistics are matched within their tolerances).")
+    for f in fits:
+        v = best.params[f.key]
+        edge = (f.high - f.low) * 0.02
+        at_edge = v <= f.low + edge or v >= f.high - edge
+        note = "   <- at the edge of the range: widen it" if at_edge else ""
+        shown = _fmt(v) if f.kind == "float" else v
+        print(f"  {f.key} = {shown}   (searched {f.low} to {f.high}){note}")
+    within = int(np.sum(np.abs(ev.z) <= 1))
+    print(f"{within} of {len(rows)} observed statistics are within tolerance.")
+    order = np.argsort(-np.nan_to_num(np.abs(ev.z), nan=np.inf))
+    worst = [i for i in order[:3] if not (abs(ev.z[i]) <= 1)]
+    if worst:
+        print("Worst fitting:")
+        for i in worst:
+            r = rows[i]
+            if np.isnan(ev.z[i]):
+                print(f"  {r.label}: observed {_fmt(r.value)}, but no run produced this statistic")
+                continue
+            side = "too high" if ev.z[i] > 0 else "too low"
+            print(f"  {r.label}: observed {_fmt(r.value)} ± {_fmt(r.tolerance)}, simulated "
+                  f"{_fmt(ev.mean[i])} ({abs(ev.z[i]):.1f} tolerances {side})")
+    print(f"wrote {out}/fitted.toml, trials.csv, fit.csv, fit.png, manifest.json "
+          f"(study in study.db: the same command with a larger --trials and --out {out} "
+          f"continues it)")

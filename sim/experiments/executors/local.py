@@ -1,0 +1,108 @@
+"""The local backend: a process pool on this machine (or this process, for one worker)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from sim.experiments.executors.base import Executor, Job, Outcome, default_workers, execute, tick
+from sim.experiments.runner import RunResult
+
+
+class LocalExecutor(Executor):
+    """``workers`` processes that live while the executor is entered (1 = in this process).
+
+    At most ``2 * workers`` jobs are in flight, so a long job list is never all submitted at
+    once and memory stays flat. One pool for a whole study pays the workers' start-up once."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        if self.workers > 1:
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=worker_context(),
+                                            initializer=exit_with_parent, initargs=(os.getpid(),))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def map(self, jobs: Iterable[Job], fn: Callable[[Job], RunResult] | None = None, bar=None,
+            return_exceptions: bool = False) -> Iterator[Outcome]:
+        fn = fn or execute
+        if self.pool is None:
+            yield from _in_process(jobs, fn, bar, return_exceptions)
+            return
+        pending: dict = {}
+        try:
+            for job in jobs:
+                pending[self.pool.submit(fn, job)] = job
+                if len(pending) >= 2 * self.workers:
+                    yield from _drain(pending, bar, return_exceptions)
+            while pending:
+                yield from _drain(pending, bar, return_exceptions)
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
+def _in_process(jobs, fn, bar, return_exceptions: bool) -> Iterator[Outcome]:
+    for job in jobs:
+        try:
+            result = fn(job)
+        except Exception as exc:
+            if not return_exceptions:
+                raise
+            result = exc
+        tick(bar)
+        yield job, result
+
+
+def worker_context():
+    """Start workers from a fork server that has imported the model once.
+
+    Importing Mesa forces the "spawn" start method, under which every worker re-imports Mesa,
+    pandas and the model (1-2.5 s of CPU each); a fork server pays that once and forks
+    workers from a clean, single-threaded process."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["sim.experiments.executors.base"])
+    return ctx
+
+
+def exit_with_parent(parent: int) -> None:
+    """Worker initializer: quit when the parent dies (e.g. ``kill -9``), never idle forever.
+
+    Pool workers block on a queue whose write end they also hold, so they would not notice.
+    (Under the fork server a worker's OS parent is the server, so watch the pid itself.)
+    """
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _drain(pending: dict, bar, return_exceptions: bool = False) -> Iterator[Outcome]:
+    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+    for fut in done:
+        job = pending.pop(fut)
+        tick(bar)
+        exc = fut.exception()
+        if exc is not None and not return_exceptions:
+            raise exc
+        yield job, exc if exc is not None else fut.result()

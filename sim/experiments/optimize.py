@@ -1,0 +1,744 @@
+"""The cheapest plan that reaches the targets (``skills-sim optimize``).
+
+An optimisation file names the levers with their ranges and the goal: chosen targets met with
+probability >= p in year Y. Optuna's TPE sampler, with the goal as a constraint, searches the
+levers for the cheapest setting meeting it::
+
+    [optimize]
+    base = "../params/baseline.toml"  # parameter file every candidate starts from
+    replicates = 20                   # runs per candidate; the same seeds for every candidate
+    trials = 60                       # candidates evaluated in total (raise it to extend a study)
+    seed = 20220101                   # master seed of the candidates' replicates and the sampler
+    # check_seed = 20220102           # master seed of the independent check (default seed + 1)
+    # check_replicates = 50           # replicates of the independent check
+    [optimize.set]                    # optional fixed overrides (e.g. "run.years" = 4)
+    [optimize.goal]
+    targets = ["T5", "T7"]
+    probability = 0.8
+    year = 2025
+    [optimize.levers]                 # ranges as in sensitivity files (sim.experiments.sensitivity)
+    "budget.total_yuan" = { low = 2e7, high = 2.4e8 }
+    "budget.share_training_bases" = { low = 0.05, high = 0.7 }
+    "platform.launch" = { low = "2022-01", high = "2024-12" }
+    "retention.subsidy.enabled" = { low = false, high = true }
+
+- **Cost** is the budget *allocated* to the plan's programmes from the first simulated year to
+  Y (``budget.total_yuan`` with its growth, read from the runs' ledgers): what the city commits,
+  whether or not a line spends it all (leftovers lapse). Shares, subsidies and timing move money
+  within that budget, so the question answered is "the smallest budget that, well allocated,
+  meets the goal". Money actually spent is reported beside it.
+- **Budget shares** listed as levers are searched as weights and all shares renormalised to sum
+  to 1 (:func:`sim.experiments.sensitivity.lever_overrides`); ``best.toml`` holds the resulting shares.
+- **Met** means met in year Y itself (the targets are annual), each goal target separately with
+  probability >= p, the probability being the share of replicates meeting it.
+- **Common random numbers.** Every candidate runs the same replicate seeds (derived from ``seed``
+  as ``skills-sim forecast`` derives them), so candidates differ by their levers, not by luck.
+- **Resumable.** The study lives in ``study.db`` (SQLite); re-running the same command on the same
+  folder continues it. The sampler is reseeded before each trial from the master seed and the
+  number of finished trials, so a resumed study proposes what an uninterrupted one would have.
+- **Independent check.** The chosen setting is the cheapest that passed on the optimiser's own
+  seeds, so its probability is optimistic (it was selected for passing). ``best.toml`` is
+  therefore forecast again with fresh seeds (``check_seed``) into ``forecast/``, and the answer
+  quotes both.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.experiments.calibrate import _assign, _toml_value, complete_trials
+from sim.experiments.forecast import SEED_METHOD, replicate_seeds, sort_by_scenario
+from sim.experiments.folders import default_out, manifest, now_iso, recorded_study, write_csv, write_json, write_text
+from sim.params import MISSING, ParamError, Params, load_params
+from sim.experiments.sensitivity import (
+    SHARE_PREFIX,
+    TARGET_IDS,
+    Factor,
+    check_year,
+    lever_overrides,
+    parse_factors,
+)
+from sim.experiments.sweep import _canon, _differences, read_study_table
+
+STUDY_NAME = "skills-sim-optimize"
+FORMAT = 1
+_SAMPLER_KEY = 0x0971  # spawn key of the sampler's seeds, apart from the replicates' (k,)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class Goal(_Strict):
+    """Targets to meet, each with probability >= ``probability``, in ``year``."""
+
+    targets: list[str] = Field(min_length=1)
+    probability: float = Field(gt=0, le=1)
+    year: int = Field(ge=1990, le=2100)
+
+
+class OptimizeTable(_Strict):
+    """The ``[optimize]`` table as written; levers are checked one by one."""
+
+    base: str = Field(min_length=1)
+    replicates: int = Field(ge=1, le=10_000)
+    trials: int = Field(ge=1, le=100_000)
+    seed: int = Field(ge=0, lt=2**63)
+    check_seed: int | None = Field(default=None, ge=0, lt=2**63)
+    check_replicates: int = Field(default=50, ge=1, le=10_000)
+    name: str | None = Field(default=None, min_length=1, max_length=80,
+                             pattern=r"^[A-Za-z0-9_.\-]+$")
+    fixed: dict[str, Any] = Field(default_factory=dict, alias="set")
+    goal: Goal
+    levers: dict[str, Any] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Optimization:
+    """A validated optimisation: base parameters, levers, goal and the seeds."""
+
+    path: Path
+    spec: OptimizeTable
+    base: Params
+    fixed: dict[str, Any]
+    levers: tuple[Factor, ...]
+    seeds: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name or self.path.stem
+
+    @property
+    def check_seed(self) -> int:
+        return self.spec.seed + 1 if self.spec.check_seed is None else self.spec.check_seed
+
+    @property
+    def goal(self) -> Goal:
+        return self.spec.goal
+
+    def params(self, values: dict[str, Any], source: str) -> Params:
+        """A candidate's parameters from its lever values (as the parameters take them)."""
+        return self.base.override(lever_overrides(self.base, values), source=source)
+
+    def definition(self) -> dict[str, Any]:
+        """What the study's numbers depend on; a folder only resumes the same definition.
+        (``trials`` and the check's settings are left out: raising ``trials`` extends a study.)"""
+        return {
+            "format": FORMAT,
+            "replicates": self.spec.replicates,
+            "seed": self.spec.seed,
+            "goal": self.goal.model_dump(),
+            "levers": {f.key: f.spec() for f in self.levers},
+            "set": self.fixed,
+            "seeds": list(self.seeds),
+            "base_parameters": self.base.to_dict(),
+        }
+
+
+def load_optimize(path: str | Path) -> Optimization:
+    """Read and validate an optimisation file (levers' ranges against the base parameters)."""
+    path = Path(path)
+    source, table, spec = read_study_table(path, "optimize", OptimizeTable)
+    goal = spec.goal
+    bad = [t for t in goal.targets if t not in TARGET_IDS]
+    if bad or len(set(goal.targets)) != len(goal.targets):
+        raise ParamError(source, "optimize.goal.targets", goal.targets,
+                         f"expected distinct targets among {', '.join(TARGET_IDS)}")
+    if spec.check_seed is not None and spec.check_seed == spec.seed:
+        raise ParamError(source, "optimize.check_seed", spec.check_seed,
+                         "the independent check needs fresh seeds: a master seed other than "
+                         "optimize.seed")
+    base, fixed = _resolve(path, spec)
+    check_year(base, goal.year, source, "optimize.goal.year")
+    levers = parse_factors(spec.levers, base, source, "optimize.levers", fixed)
+    opt = Optimization(path, spec, base, fixed, tuple(levers),
+                       tuple(replicate_seeds(spec.seed, spec.replicates)))
+    # The corners of the lever box must be valid parameter sets (cross-field rules).
+    for corner in ("low", "high"):
+        opt.params({f.key: f.decode(getattr(f, corner)) for f in levers},
+                   source=f"{source} (every lever at its {corner} end)")
+    return opt
+
+
+def _resolve(path: Path, spec: OptimizeTable):
+    from sim.experiments.sweep import resolve_base
+
+    return resolve_base(path, spec.base, spec.fixed, "optimize")
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluating candidates
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where candidates run: ``workers`` processes of :func:`sim.experiments.executors.run_jobs` (whose fork
+    server makes a pool per candidate cheap), each calling ``runner`` per job: by default
+    :func:`sim.experiments.executors.execute`, in tests a cheap synthetic model with a known answer."""
+
+    workers: int = 1
+    runner: Any = None
+
+
+def run_all(params: Params, seeds, engine: Engine, scenario: str):
+    """Every seed's run of ``params``, in replicate order whatever order they finished in."""
+    from sim.experiments.executors import Job, run_jobs
+
+    jobs = [Job(params=params, seed=s, scenario=scenario, replicate=k, monthly=False)
+            for k, s in enumerate(seeds)]
+    results = {job.replicate: r for job, r in run_jobs(jobs, workers=min(engine.workers, len(jobs)),
+                                                        progress=False, fn=engine.runner)}
+    return [results[k] for k in range(len(jobs))]
+
+
+def evaluate(opt: Optimization, params: Params, engine: Engine) -> dict[str, Any]:
+    """Cost and attainment of one candidate over the common seeds."""
+    goal = opt.goal
+    first = params.run.start_year
+    results = run_all(params, opt.seeds, engine, opt.name)
+    met = np.zeros((len(results), len(goal.targets)), dtype=bool)
+    values = np.full((len(results), len(goal.targets)), np.nan)
+    allocated, spent = [], []
+    for k, r in enumerate(results):
+        a = r.annual[r.annual["year"] == goal.year].set_index("target")
+        for j, t in enumerate(goal.targets):
+            if t in a.index:  # a target the model did not produce counts as not met
+                met[k, j] = bool(a.at[t, "met"])
+                values[k, j] = float(a.at[t, "value"])
+        ledger = r.ledger[(r.ledger["year"] >= first) & (r.ledger["year"] <= goal.year)]
+        allocated.append(float(ledger["allocated_yuan"].sum()))
+        spent.append(float(ledger["spent_yuan"].sum()))
+    p = met.mean(axis=0)
+    return {
+        "cost": float(np.mean(allocated)),
+        "spent": float(np.mean(spent)),
+        "p_met": {t: float(p[j]) for j, t in enumerate(goal.targets)},
+        "p_all": float(met.all(axis=1).mean()),
+        "mean": {t: _json_float(np.nanmean(values[:, j]) if not np.isnan(values[:, j]).all()
+                                else np.nan) for j, t in enumerate(goal.targets)},
+    }
+
+
+def _json_float(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def feasible(ev: dict[str, Any], goal: Goal) -> bool:
+    return all(ev["p_met"][t] >= goal.probability - 1e-12 for t in goal.targets)
+
+
+def constraints(trial) -> list[float]:
+    """Optuna's constraint values (<= 0 is satisfied): how far each target falls short of p."""
+    return trial.user_attrs["constraint"]
+
+
+def _trial_constraints() -> bool:
+    """Optuna >= 5 takes constraints per trial (``Trial.set_constraint``); 4.x through the
+    sampler's ``constraints_func``. Both give the TPE sampler the same numbers."""
+    from optuna.trial import Trial
+
+    return hasattr(Trial, "set_constraint")
+
+
+# ---------------------------------------------------------------------------------------------
+# The study
+
+
+def sampler_seed(master_seed: int, n_complete: int) -> int:
+    ss = np.random.SeedSequence(master_seed, spawn_key=(_SAMPLER_KEY, n_complete))
+    return int(ss.generate_state(1, np.uint32)[0])
+
+
+def _sampler(master_seed: int, n_complete: int, n_levers: int):
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=sampler_seed(master_seed, n_complete),
+            n_startup_trials=min(10, 2 + 3 * n_levers),  # random start, then model-based
+            multivariate=True,
+            constraints_func=None if _trial_constraints() else constraints,
+        )
+
+
+def open_study(out: Path, digest: str):
+    """The optimisation study in ``out/study.db`` (see ``calibrate.open_study``)."""
+    from sim.experiments.calibrate import open_study as open_optuna_study
+
+    return open_optuna_study(out, digest, study_name=STUDY_NAME)
+
+
+def decode(opt: Optimization, trial_params: dict[str, Any]) -> dict[str, Any]:
+    """Optuna's values (month indices, ...) as the parameters take them."""
+    return {f.key: f.decode(trial_params[f.key]) for f in opt.levers}
+
+
+def run_study(study, opt: Optimization, engine: Engine, trials: int, progress: bool) -> None:
+    """Ask, evaluate and tell until ``trials`` finished trials exist."""
+    from optuna.trial import TrialState
+    from tqdm import tqdm
+
+    dists = {f.key: f.distribution() for f in opt.levers}
+    done = complete_trials(study)
+    best = min((t.value for t in done if _c(t)["feasible"]), default=math.inf)
+    with tqdm(total=trials, initial=min(len(done), trials), desc="candidates", unit="trial",
+              disable=not progress, file=sys.stderr) as bar:
+        while len(done) < trials:
+            study.sampler = _sampler(opt.spec.seed, len(done), len(opt.levers))
+            trial = study.ask(dists)
+            try:
+                values = decode(opt, trial.params)
+                params = opt.params(values, f"{opt.path} (trial {trial.number})")
+                ev = evaluate(opt, params, engine)
+                ok = feasible(ev, opt.goal)
+                # One attribute (a SQLite write each): levers, what they set, the evaluation.
+                trial.set_user_attr("candidate", {"levers": values, "feasible": ok,
+                                                  "overrides": lever_overrides(opt.base, values),
+                                                  **ev})
+                shortfall = {t: opt.goal.probability - ev["p_met"][t] for t in opt.goal.targets}
+                trial.set_user_attr("constraint", list(shortfall.values()))
+                if _trial_constraints():
+                    for t, v in shortfall.items():
+                        trial.set_constraint(t, v)
+            except BaseException:
+                study.tell(trial, state=TrialState.FAIL)
+                raise
+            study.tell(trial, ev["cost"])
+            if ok:
+                best = min(best, ev["cost"])
+            done = complete_trials(study)
+            bar.update(1)
+            if math.isfinite(best):
+                bar.set_postfix_str(f"cheapest meeting the goal {best:.4g} yuan", refresh=False)
+
+
+def choose(done: list, goal: Goal):
+    """The cheapest candidate meeting the goal (ties: higher probability, then earlier); if
+    none does, the one closest to it (highest lowest probability, then cheapest)."""
+    ok = [t for t in done if _c(t)["feasible"]]
+    if ok:
+        return min(ok, key=lambda t: (t.value, -_p_min(t, goal), t.number)), True
+    return min(done, key=lambda t: (-_p_min(t, goal), t.value, t.number)), False
+
+
+def _p_min(trial, goal: Goal) -> float:
+    return min(_c(trial)["p_met"][t] for t in goal.targets)
+
+
+def _c(trial) -> dict[str, Any]:
+    """A trial's candidate record (empty for a trial that failed before its evaluation)."""
+    return trial.user_attrs.get("candidate", {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+
+
+def candidates_table(study, opt: Optimization) -> pd.DataFrame:
+    """Every trial: levers as drawn, the parameters they set, cost, spend and attainment."""
+    goal = opt.goal
+    share_keys = sorted({k for t in study.get_trials(deepcopy=False)
+                         for k in _c(t).get("overrides", {}) if k.startswith(SHARE_PREFIX)})
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        a = _c(t)
+        row: dict[str, Any] = {"trial": t.number, "state": t.state.name,
+                               "cost_yuan": a.get("cost"), "spent_yuan": a.get("spent"),
+                               "feasible": a.get("feasible")}
+        p = a.get("p_met", {})
+        row["p_min"] = min(p.values()) if p else None
+        for tgt in goal.targets:
+            row[f"p_met_{tgt}"] = p.get(tgt)
+        row["p_all"] = a.get("p_all")
+        for tgt in goal.targets:
+            row[f"mean_{tgt}"] = a.get("mean", {}).get(tgt)
+        levers = a.get("levers", {})
+        for f in opt.levers:
+            col = f"{f.key} (weight)" if f.key.startswith(SHARE_PREFIX) else f.key
+            row[col] = levers.get(f.key)
+        over = a.get("overrides", {})
+        for k in share_keys:
+            row[k] = over.get(k)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pareto(cost: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Indices of the candidates no other beats on both cost (lower) and probability (higher)."""
+    order = np.lexsort((-p, cost))
+    front, best = [], -np.inf
+    for i in order:
+        if p[i] > best:
+            front.append(i)
+            best = p[i]
+    return np.array(front, dtype=int)
+
+
+def draw_tradeoff(table: pd.DataFrame, goal: Goal, best: int, check_p: float | None,
+                  check_band: float | None, path: Path, title: str) -> None:
+    """Cost against the lowest probability among the goal's targets, Pareto front marked."""
+    from matplotlib.figure import Figure
+
+    from sim.experiments.folders import atomic_path
+
+    t = table[table["state"] == "COMPLETE"]
+    cost = t["cost_yuan"].to_numpy(float) / 1e6
+    p = t["p_min"].to_numpy(float)
+    fig = Figure(figsize=(11, 5.2), layout="constrained")
+    ax = fig.subplots()
+    ok = t["feasible"].to_numpy(bool)
+    ax.scatter(cost[~ok], p[~ok], s=22, color="0.6", label="candidate short of the goal")
+    ax.scatter(cost[ok], p[ok], s=26, color="#2b6cb0", label="candidate meeting the goal")
+    if len(t):
+        front = pareto(cost, p)
+        ax.step(cost[front], p[front], where="post", color="#2f855a", lw=1.5,
+                label="Pareto front (cheapest for its probability)")
+        ax.scatter(cost[front], p[front], s=60, facecolors="none", edgecolors="#2f855a")
+    ax.axhline(goal.probability, color="#c53030", ls="--", lw=1,
+               label=f"goal: p ≥ {goal.probability:g}")
+    b = t[t["trial"] == best]
+    if len(b):
+        bx, by = float(b["cost_yuan"].iloc[0]) / 1e6, float(b["p_min"].iloc[0])
+        ax.scatter([bx], [by], marker="*", s=260, color="#d69e2e", edgecolor="k", zorder=5,
+                   label=f"chosen (trial {best})")
+        if check_p is not None:
+            ax.errorbar([bx], [check_p], yerr=[[min(check_band, check_p)],
+                                              [min(check_band, 1 - check_p)]],
+                        fmt="D", color="#805ad5", capsize=4, zorder=6,
+                        label="chosen, independent forecast (±2 s.e.)")
+    ax.set_xlabel(f"cost: budget allocated {title} (million yuan)")
+    ax.set_ylabel(f"P({goal.targets[0]} met in {goal.year})" if len(goal.targets) == 1 else
+                  "lowest P(met) among " + ", ".join(goal.targets) + f" in {goal.year}")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: points stay seen
+    ax.set_title(f"Cost against attainment: {len(t)} candidates", fontsize=10)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    fig.clear()
+
+
+def best_toml(opt: Optimization, out: Path, overrides: dict[str, Any], header: list[str]) -> str:
+    """A loadable parameter file: ``base`` = the optimisation's base file, its ``[set]`` values
+    and the chosen levers (budget shares as the renormalised shares the runs used)."""
+    base_path = (opt.path.parent / opt.spec.base).resolve()
+    folder = out.resolve()
+    try:  # relative when both are in one tree (a moved project keeps working), else absolute
+        shared = Path(os.path.commonpath([base_path, folder]))
+        base = str(base_path) if shared == Path(shared.anchor) else os.path.relpath(base_path,
+                                                                                   folder)
+    except ValueError:
+        base = str(base_path)
+    lines = [f"# {h}" for h in header]
+    lines += [f"base = {_toml_value(Path(base).as_posix())}", ""]
+    if opt.fixed:
+        lines.append("# [optimize.set] values the candidates used (run.* too, so a forecast of "
+                     "this file is comparable with the optimiser's):")
+        lines += [_assign(k, v) for k, v in opt.fixed.items()]
+        lines.append("")
+    lines.append("# chosen levers:")
+    lines += [_assign(k, v) for k, v in overrides.items()]
+    return "\n".join(lines) + "\n"
+
+
+def check_forecast(opt: Optimization, params: Params, out: Path, engine: Engine,
+                   started: str) -> pd.DataFrame:
+    """Forecast the chosen setting with fresh seeds into ``out`` (a forecast folder that
+    ``skills-sim plot`` redraws); returns its attainment table."""
+    from sim.interfaces.plots.forecast import draw_forecast
+    from sim.experiments.attainment import attainment, earliest_year
+
+    seeds = replicate_seeds(opt.check_seed, opt.spec.check_replicates)
+    results = run_all(params, seeds, engine, "best")
+    annual = pd.concat([r.annual for r in results if not r.annual.empty], ignore_index=True)
+    annual = sort_by_scenario(annual, ["best"], keys=("replicate", "year", "target"))
+    att = attainment(annual, by=["scenario"])
+    (out / "manifest.json").unlink(missing_ok=True)
+    write_parquet_csv(out, annual, att, earliest_year(att, by=["scenario"]))
+    meta = manifest("forecast", {"best": params.to_dict()},
+                    {"master_seed": opt.check_seed, "method": SEED_METHOD, "replicates": seeds},
+                    started, scenarios=[{"name": "best", "params_file": "../best.toml"}],
+                    replicates=opt.spec.check_replicates,
+                    purpose="independent check of skills-sim optimize's chosen setting, "
+                            "with seeds the optimiser never saw")
+    draw_forecast(out, annual, meta)
+    meta["finished"] = now_iso()
+    write_json(meta, out / "manifest.json")
+    return att
+
+
+def write_parquet_csv(out: Path, annual, att, early) -> None:
+    from sim.experiments.folders import write_parquet
+
+    write_parquet(annual, out / "annual.parquet")
+    write_csv(att, out / "attainment.csv")
+    write_csv(early, out / "earliest_year.csv")
+
+
+def compare(p1: float, n1: int, p2: float, n2: int) -> tuple[float, bool]:
+    """Standard error of the difference of two independent proportions (pooled), and whether
+    the difference is within two of them (sampling error)."""
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return se, abs(p1 - p2) <= 2 * se + 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# The folder
+
+
+def check_folder(out: Path, opt: Optimization) -> bool:
+    """True if ``out`` holds this optimisation; refuse a different one or a foreign folder."""
+    old = recorded_study(out, "spec.json", "definition", "an optimisation", "run of this file")
+    if old is not None:
+        changes = _differences(old, opt.definition())
+        if changes:
+            raise ParamError(str(opt.path), "<file>", MISSING,
+                             f"{out} holds a different optimisation, so it cannot be resumed with "
+                             f"this file ({'; '.join(changes)}). Use a new --out, or the file it "
+                             f"was started with (a copy is in {out / 'optimize.toml'}).")
+        return True
+    return False
+
+
+def _digest(opt: Optimization) -> str:
+    import hashlib
+
+    return hashlib.sha256(_canon(opt.definition()).encode()).hexdigest()
+
+
+@dataclass
+class OptimizeOutcome:
+    out: Path
+    best: Any            # the chosen Optuna trial
+    met_goal: bool
+    candidates: pd.DataFrame
+    check: dict[str, Any]
+    answer: list[str]
+
+
+def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
+                 progress: bool | None = None, runner=None, log=None) -> OptimizeOutcome:
+    """Run (or resume) the study in ``out``, then write the tables, ``best.toml``, the
+    independent forecast and the manifest. ``runner`` replaces :func:`sim.experiments.executors.execute`."""
+    from sim.experiments.executors import default_workers
+    from sim.experiments.sweep import SweepError, _FolderLock
+
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    out = Path(out)
+    progress = sys.stderr.isatty() if progress is None else progress
+    workers = default_workers() if workers is None else workers
+    resuming = check_folder(out, opt)  # refuse before writing anything
+    started, t0 = now_iso(), time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = _FolderLock(out).__enter__()
+    except SweepError:
+        raise SweepError(f"another skills-sim optimize is writing {out}; wait for it or stop it "
+                         "first") from None
+    try:
+        digest = _digest(opt)
+        if not resuming:
+            write_json({"created": started, "sha256": digest, "definition": opt.definition()},
+                       out / "spec.json")
+            write_text(opt.path.read_text(encoding="utf-8"), out / "optimize.toml")
+        study = open_study(out, digest)
+        before = len(complete_trials(study))
+        say(f"optimize {opt.name}: {len(opt.levers)} levers, {opt.spec.trials} candidates x "
+            f"{opt.spec.replicates} replicates on {workers} worker(s) -> {out}"
+            + (f" (resuming: {before} candidate(s) done)" if resuming else ""))
+        engine = Engine(workers, runner)
+        run_study(study, opt, engine, opt.spec.trials, progress)
+        done = complete_trials(study)
+        best, met_goal = choose(done, opt.goal)
+        overrides = _c(best)["overrides"]
+        header = _header(opt, best, met_goal, len(done))
+        write_text(best_toml(opt, out, overrides, header), out / "best.toml")
+        chosen = load_params(out / "best.toml")  # what an analyst gets is what ran
+        if chosen.to_dict() != opt.params(_c(best)["levers"], "best").to_dict():
+            raise RuntimeError("best.toml does not reproduce the chosen candidate")
+        say(f"independent check: {opt.spec.check_replicates} replicates of the chosen "
+            f"setting with fresh seeds (master seed {opt.check_seed}) -> {out / 'forecast'}")
+        att = check_forecast(opt, chosen, out / "forecast", engine, now_iso())
+        check = _check_summary(opt, best, att)
+        table = candidates_table(study, opt)
+        (out / "manifest.json").unlink(missing_ok=True)
+        write_csv(table, out / "candidates.csv")
+        p_check = min(c["p_check"] for c in check.values())
+        band = 2 * max(c["se_check"] for c in check.values())
+        draw_tradeoff(table, opt.goal, best.number, p_check, band, out / "tradeoff.png",
+                      _years_label(opt))
+        answer = plain_answer(opt, best, met_goal, check, len(done))
+        counts = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts()
+        write_json(manifest(
+            "optimize", opt.base.to_dict(),
+            {"master": opt.spec.seed, "replicates": list(opt.seeds),
+             "method": "the same seeds for every candidate (common random numbers), derived as "
+                       "skills-sim forecast derives replicates",
+             "sampler": "TPE (constraints: goal), reseeded before each trial from "
+                        f"SeedSequence(master, spawn_key=({_SAMPLER_KEY}, finished trials))",
+             "check_master": opt.check_seed,
+             "check_replicates": replicate_seeds(opt.check_seed, opt.spec.check_replicates)},
+            started, first_started=_created(out), optimize_file=str(opt.path),
+            definition={k: v for k, v in opt.definition().items() if k != "base_parameters"},
+            cost="budget allocated (ledger allocated_yuan) from the first simulated year to "
+                 "goal.year, mean over replicates",
+            trials={"requested": opt.spec.trials, "this_session": len(done) - before,
+                    **{k.lower(): int(v) for k, v in counts.items()}},
+            best={"trial": best.number, "meets_goal": met_goal, "cost_yuan": best.value,
+                  "spent_yuan": _c(best)["spent"], "levers": _c(best)["levers"],
+                  "overrides": overrides, "p_met": _c(best)["p_met"]},
+            check=check, answer=answer, study={"storage": "study.db", "name": STUDY_NAME,
+                                               "spec_sha256": digest},
+            workers=workers, versions={"optuna": _optuna_version()},
+            elapsed_s=round(time.perf_counter() - t0, 1),
+        ), out / "manifest.json")
+    finally:
+        lock.__exit__(None, None, None)
+    return OptimizeOutcome(out, best, met_goal, table, check, answer)
+
+
+def _created(out: Path) -> str | None:
+    import json
+
+    try:
+        return json.loads((out / "spec.json").read_text(encoding="utf-8")).get("created")
+    except (OSError, ValueError):
+        return None
+
+
+def _optuna_version() -> str:
+    import optuna
+
+    return optuna.__version__
+
+
+def _years_label(opt: Optimization) -> str:
+    first = opt.base.run.start_year
+    return f"{first}–{opt.goal.year}" if opt.goal.year > first else f"{first}"
+
+
+def _header(opt: Optimization, best, met_goal: bool, n: int) -> list[str]:
+    goal = opt.goal
+    what = (f"the cheapest of {n} candidates meeting {', '.join(goal.targets)} with p >= "
+            f"{goal.probability:g} in {goal.year}" if met_goal else
+            f"NO candidate of {n} met {', '.join(goal.targets)} with p >= {goal.probability:g} "
+            f"in {goal.year}; this is the closest")
+    return [f"Chosen by skills-sim optimize on {now_iso()}: trial {best.number}, {what}",
+            (f"(on {opt.spec.replicates} replicates from master seed {opt.spec.seed}). Cost: "
+             f"{best.value:,.0f} yuan allocated {_years_label(opt)}. Independent check: "
+             "forecast/.")]
+
+
+def _check_summary(opt: Optimization, best, att: pd.DataFrame) -> dict[str, Any]:
+    goal = opt.goal
+    out = {}
+    n1, n2 = opt.spec.replicates, opt.spec.check_replicates
+    for t in goal.targets:
+        row = att[(att["target"] == t) & (att["year"] == goal.year)]
+        p2 = float(row["p_met"].iloc[0]) if len(row) else 0.0
+        p1 = _c(best)["p_met"][t]
+        se, ok = compare(p1, n1, p2, n2)
+        out[t] = {"p_optimiser": p1, "n_optimiser": n1, "p_check": p2, "n_check": n2,
+                  "se_difference": se, "within_sampling_error": ok,
+                  "se_check": math.sqrt(p2 * (1 - p2) / n2)}
+    return out
+
+
+def plain_answer(opt: Optimization, best, met_goal: bool, check: dict, n: int) -> list[str]:
+    """The answer in words, with the optimiser's and the independent forecast's probabilities."""
+    goal = opt.goal
+    targets = " and ".join(goal.targets)
+    levers = _c(best)["levers"]
+    over = _c(best)["overrides"]
+    parts = []
+    for f in opt.levers:
+        if f.key.startswith(SHARE_PREFIX) or f.key == "budget.total_yuan":  # said separately
+            continue
+        parts.append(f"{f.key} = {_show(levers[f.key])}")
+    shares = {k: v for k, v in over.items() if k.startswith(SHARE_PREFIX)}
+    if shares:
+        parts.append("budget shares " + ", ".join(
+            f"{k.removeprefix(SHARE_PREFIX)} {v:.0%}" for k, v in
+            sorted(shares.items(), key=lambda kv: -kv[1])))
+    total = over.get("budget.total_yuan", opt.base.budget.total_yuan)
+    lines = []
+    parts = parts or ["the other parameters as in the base file"]
+    if met_goal:
+        lines.append(f"{targets} {'is' if len(goal.targets) == 1 else 'are'} met with p ≥ "
+                     f"{goal.probability:g} in {goal.year} at a budget of {_money(total)} in "
+                     f"{opt.base.run.start_year} ({_money(best.value)} allocated "
+                     f"{_years_label(opt)}), with " + "; ".join(parts) + ".")
+    else:
+        lines.append(f"No candidate of {n} met {targets} with p ≥ {goal.probability:g} in "
+                     f"{goal.year}. The closest (trial {best.number}) costs "
+                     f"{_money(best.value)} {_years_label(opt)}, with " + "; ".join(parts)
+                     + ". Widen the levers' ranges or raise trials.")
+    for t, c in check.items():
+        verdict = ("consistent within sampling error" if c["within_sampling_error"] else
+                   "NOT consistent: the optimiser's estimate is off by more than sampling error")
+        lines.append(f"  {t}: P(met in {goal.year}) = {c['p_optimiser']:.2f} on the optimiser's "
+                     f"{c['n_optimiser']} replicates; {c['p_check']:.2f} ± "
+                     f"{c['se_check']:.2f} in an independent forecast of {c['n_check']} fresh "
+                     f"replicates ({verdict}; 2 s.e. of the difference = "
+                     f"{2 * c['se_difference']:.2f}).")
+    if met_goal and any(c["p_check"] < goal.probability for c in check.values()):
+        lines.append(f"  The independent forecast puts the chosen setting below p = "
+                     f"{goal.probability:g}: it was selected for passing on the optimiser's seeds, "
+                     "so allow a margin (a little more budget) or raise replicates.")
+    return lines
+
+
+def _money(yuan: float) -> str:
+    return f"{yuan / 1e6:,.1f} million yuan" if abs(yuan) >= 1e6 else f"{yuan:,.0f} yuan"
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+def optimize_command(args) -> int:
+    """``skills-sim optimize``: validate everything, then run (or resume) and answer."""
+    from sim.experiments.sweep import run_study
+
+    opt = load_optimize(args.file)
+    if args.workers is not None and args.workers < 1:
+        raise ParamError("--workers", "--workers", args.workers, "at least 1")
+    out = Path(args.out) if args.out else default_out("optimize")
+    result = run_study(
+        "optimize", f"finished candidates are kept in {out}/study.db, and the same command resumes",
+        lambda: run_optimize(opt, out, workers=args.workers))
+    if result is None:
+        return 1
+    print("\nAnswer:")
+    for line in result.answer:
+        print(line if line.startswith("  ") else f"  {line}")
+    ok = result.candidates[result.candidates["feasible"].eq(True)]  # None: a failed trial
+    if len(ok) > 1:
+        print("Cheapest candidates meeting the goal:")
+        for r in ok.sort_values(["cost_yuan", "trial"]).head(5).itertuples():
+            print(f"  trial {r.trial}: {_money(r.cost_yuan)}, lowest P(met) {r.p_min:.2f}")
+    print(f"wrote {out}/candidates.csv, tradeoff.png, best.toml, forecast/ (fan charts), "
+          f"manifest.json (study in study.db: the same command with a larger trials and --out "
+          f"{out} continues it)")
+    return 0

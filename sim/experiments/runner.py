@@ -1,0 +1,46 @@
+"""Running one simulation to the horizon and collecting its tables.
+
+Kept apart from the model so forecasts, sweeps and the command line share one entry point
+that a worker process can import and call with plain, picklable arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import pandas as pd
+from tqdm import tqdm
+
+from sim.model.model import SkillsModel
+from sim.model.observables import annual_observables
+from sim.params import Params
+
+
+@dataclass
+class RunResult:
+    annual: pd.DataFrame
+    monthly: pd.DataFrame | None
+    ledger: pd.DataFrame | None = None
+    observables: pd.DataFrame | None = None  # year, indicator, value (see sim.model.observables)
+
+
+def run_one(
+    params: Params,
+    seed: int,
+    scenario: str = "baseline",
+    replicate: int = 0,
+    monthly: bool = True,
+    progress: bool = False,
+) -> RunResult:
+    """Simulate one city to the horizon; return its annual (and monthly) tables."""
+    model = SkillsModel(params, seed=seed, scenario=scenario, replicate=replicate)
+    months = params.run.years * 12
+    with tqdm(total=months, desc="months", unit="mo", disable=not progress, file=sys.stderr) as bar:
+        while model.running:
+            model.step()
+            bar.update(1)
+    result = RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
+                       annual_observables(model))
+    model.release()
+    return result

@@ -1,0 +1,685 @@
+"""Global sensitivity analysis of the targets to levers and uncertainties (``skills-sim sensitivity``).
+
+Which levers and uncertain coefficients drive each target? A sensitivity file names factors with
+ranges; SALib draws a design over them (Morris elementary-effect trajectories to screen many
+factors cheaply, or Saltelli's Sobol design to apportion variance among few), the design runs on
+the sweep engine (parallel, streamed to Parquet parts, resumable, Dask-capable: ``run_sweep``),
+and SALib analyses each target's value (mean over replicates) and its probability of being met
+in a chosen year::
+
+    [sensitivity]
+    base = "../params/baseline.toml"   # parameter file every point starts from (relative path)
+    method = "morris"                  # "morris" (screening, many factors) or "sobol" (few)
+    n = 10                             # Morris trajectories, or Sobol base samples (a power of 2)
+    replicates = 5                     # runs per design point (common random numbers)
+    seed = 20220101                    # master seed: replicate seeds and the design
+    year = 2025                        # the year whose values and P(met) are analysed
+    targets = ["T5", "T7", "T9"]       # optional; default all nine
+    [sensitivity.set]                  # optional fixed overrides for every point
+    "retention.subsidy.enabled" = true
+    [sensitivity.factors]              # dotted keys; numbers, whole numbers, switches, months
+    "budget.total_yuan" = { low = 4e7, high = 2.4e8 }
+    "apprenticeship.subsidy_per_employee_yuan" = { low = 0, high = 8000, integer = true }
+    "platform.launch" = { low = "2022-01", high = "2024-12" }      # launch month, by month
+    "budget.share_apprenticeship" = { low = 0.05, high = 0.4 }     # see "Budget shares" below
+
+Budget shares. A listed ``budget.share_*`` is set to its drawn value and then *all* shares are
+rescaled together to sum to 1, so the unlisted lines keep their proportions to each other and the
+money for a listed line comes from all the others in proportion. With every share listed the
+values are plain weights. The same rule serves ``skills-sim optimize`` (:func:`lever_overrides`).
+
+Output folder: ``sensitivity.csv`` (target, measure, year, factor, indices, rank, the
+replicate-noise level of the indices),
+``sensitivity_<target>.png`` (bars with confidence intervals), ``manifest.json``, and ``sweep/``,
+the design's runs as a complete sweep folder (its ``annual.parquet``, ``points.csv``, figures),
+which is what a re-run resumes. The year and the targets only enter the analysis, so changing
+them on a finished folder re-analyses without running anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.experiments.forecast import replicate_seeds
+from sim.experiments.folders import atomic_path, default_out, manifest, now_iso, write_csv, write_json
+from sim.params import MISSING, YEAR_MONTH, ParamError, Params, check_keys
+from sim.experiments.sweep import (
+    Sweep,
+    SweepError,
+    _dotted,
+    _lookup,
+    _pydantic_error,
+    executor_options,
+    run_study,
+    read_study_table,
+    from_unit,
+    resolve_base,
+    run_sweep,
+)
+
+TARGET_IDS = tuple(f"T{k}" for k in range(1, 10))
+MEASURES = {"value": "value (mean over replicates)", "p_met": "P(met)"}
+MAX_FACTORS = 40
+_DESIGN_KEY = 0x5A11B  # spawn key of SALib's design and bootstrap seeds (replicates use (k,))
+SHARE_PREFIX = "budget.share_"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Factors and levers (shared with sim.experiments.optimize)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A parameter with a range, in a numeric domain SALib and Optuna can search.
+
+    ``kind``: "float", "int" (whole numbers: an integer parameter, or ``integer = true``),
+    "bool" (a switch, ``low = false, high = true``) or "month" (a "YYYY-MM" launch month,
+    searched as a month index). ``low``/``high`` are in that domain (months since year 0).
+    """
+
+    key: str
+    kind: Literal["float", "int", "bool", "month"]
+    low: float
+    high: float
+    log: bool = False
+    as_float: bool = False  # an ``integer = true`` float parameter: whole values, float type
+
+    def decode(self, x: Any) -> Any:
+        """A value of the numeric domain as the parameter's value."""
+        if self.kind == "bool":
+            return bool(x)
+        if self.kind == "month":
+            m = int(round(x))
+            return f"{m // 12:04d}-{m % 12 + 1:02d}"
+        if self.kind == "int":
+            return float(int(round(x))) if self.as_float else int(round(x))
+        return float(f"{float(x):.12g}")
+
+    def at_unit(self, u: float, levels: bool = False) -> Any:
+        """The parameter's value at ``u`` in [0, 1]. ``levels`` (Morris's grid): whole numbers by
+        rounding, so the grid's ends are the range's ends; else equal chances per whole number."""
+        if self.kind == "bool":
+            return bool(u >= 0.5)
+        if self.kind in ("int", "month"):
+            if levels:
+                return self.decode(round(self.low + u * (self.high - self.low)))
+            return self.decode(from_unit(u, self.low, self.high, "int"))
+        return from_unit(u, self.low, self.high, "float", self.log)
+
+    def spec(self) -> dict[str, Any]:
+        """The range as written (JSON-ready), for the record and for resume checks."""
+        lo, hi = self.decode(self.low), self.decode(self.high)
+        out: dict[str, Any] = {"low": lo, "high": hi, "kind": self.kind}
+        if self.log:
+            out["log"] = True
+        return out
+
+    def distribution(self):
+        """The Optuna distribution searching this factor's domain."""
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        if self.kind == "bool":
+            return CategoricalDistribution([False, True])
+        if self.kind in ("int", "month"):
+            return IntDistribution(int(self.low), int(self.high), log=self.log)
+        return FloatDistribution(self.low, self.high, log=self.log)
+
+
+class FactorRange(_Strict):
+    """One factor as written: ``{ low, high }`` (+ ``integer``, ``log``)."""
+
+    low: float | int | bool | str
+    high: float | int | bool | str
+    integer: bool = False
+    log: bool = False
+
+
+def parse_factors(table: dict[str, Any], base: Params, source: str, where: str,
+                  fixed: dict[str, Any]) -> list[Factor]:
+    """Check each ``"dotted.key" = { low, high }`` against the base parameters."""
+    raw = base.to_dict()
+    factors: list[Factor] = []
+    for key, spec in _dotted(table, lambda v: "low" in v or "high" in v).items():
+        dotted = key.replace("__", ".")
+        at = f"{where}.\"{key}\""
+        if not isinstance(spec, dict):
+            raise ParamError(source, at, spec, "expected a range { low = ..., high = ... }")
+        check_keys(spec, FactorRange, f"{at}.", source)
+        try:
+            rng = FactorRange.model_validate(spec)
+        except ValidationError as exc:
+            raise _pydantic_error(exc, spec, source, at) from None
+        try:
+            current = _lookup(raw, dotted)
+        except (KeyError, TypeError):
+            base.override({dotted: rng.low}, source=source)  # raises the unknown-key message
+            raise ParamError(source, at, spec, "not a single parameter") from None
+        if isinstance(current, dict):
+            raise ParamError(source, at, spec, "a whole table, not a single parameter")
+        if dotted.startswith("run."):
+            raise ParamError(source, at, spec, "run settings (scale, horizon, start year) are not "
+                             "factors; fix them in the [set] table")
+        if dotted in fixed:
+            raise ParamError(source, at, spec, "this key is also fixed in the [set] table; keep one")
+        factors.append(_factor(dotted, current, rng, source, at, base))
+    if not factors:
+        raise ParamError(source, where, MISSING, "give at least one factor")
+    if len(factors) > MAX_FACTORS:
+        raise ParamError(source, where, "<table>", f"at most {MAX_FACTORS} factors")
+    return factors
+
+
+def _factor(key: str, current: Any, rng: FactorRange, source: str, at: str,
+            base: Params) -> Factor:
+    lo, hi = rng.low, rng.high
+    if (rng.log or rng.integer) and isinstance(current, (bool, str)):
+        raise ParamError(source, at, spec_of(rng), "integer and log are for numeric parameters")
+    if rng.log and (rng.integer or isinstance(current, int)):
+        raise ParamError(source, at, spec_of(rng), "log = true is for real-valued parameters")
+
+    def numeric(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    if isinstance(current, bool):
+        if lo is not False or hi is not True:
+            raise ParamError(source, at, {"low": lo, "high": hi},
+                             "a switch is given as { low = false, high = true }")
+        return Factor(key, "bool", 0.0, 1.0)
+    if isinstance(current, str):
+        if not re.match(YEAR_MONTH, current):
+            raise ParamError(source, at, current, "only numbers, switches and launch months "
+                             "(\"YYYY-MM\") can be factors")
+        if not (isinstance(lo, str) and isinstance(hi, str)
+                and re.match(YEAR_MONTH, lo) and re.match(YEAR_MONTH, hi)):
+            raise ParamError(source, at, {"low": lo, "high": hi},
+                             "a launch month takes low and high as \"YYYY-MM\"")
+        m = [int(v[:4]) * 12 + int(v[5:]) - 1 for v in (lo, hi)]
+        if m[1] <= m[0]:
+            raise ParamError(source, at, {"low": lo, "high": hi}, "high must be after low")
+        return Factor(key, "month", float(m[0]), float(m[1]))
+    if not (numeric(lo) and numeric(hi)):
+        raise ParamError(source, at, {"low": lo, "high": hi}, "low and high must be numbers")
+    if not hi > lo:
+        raise ParamError(source, at, {"low": lo, "high": hi}, "high must be above low")
+    if rng.log and lo <= 0:
+        raise ParamError(source, at, lo, "log = true needs low > 0")
+    whole = isinstance(current, int) or rng.integer
+    if whole and not (float(lo).is_integer() and float(hi).is_integer()):
+        raise ParamError(source, at, {"low": lo, "high": hi},
+                         "whole-number factors need whole-number low and high")
+    if key.startswith(SHARE_PREFIX) and lo < 0:
+        raise ParamError(source, at, lo, "a budget share cannot be negative")
+    factor = Factor(key, "int" if whole else "float", float(lo), float(hi), rng.log,
+                    as_float=whole and isinstance(current, float))
+    if not key.startswith(SHARE_PREFIX):  # out of the schema's range -> the schema's own message
+        for v in (lo, hi):
+            base.override({key: factor.decode(v)}, source=f"{source} ({at})")
+    return factor
+
+
+def spec_of(rng: FactorRange) -> dict[str, Any]:
+    return rng.model_dump(exclude_defaults=True) | {"low": rng.low, "high": rng.high}
+
+
+def lever_overrides(base: Params, values: dict[str, Any]) -> dict[str, Any]:
+    """Parameter overrides for factor values: budget shares renormalised, the rest as they are.
+
+    Listed ``budget.share_*`` take their values, unlisted ones keep the base file's, and all are
+    divided by their sum, so they always sum to 1 (an all-zero allocation is left to the
+    parameter check to refuse).
+    """
+    shares = {k: v for k, v in values.items() if k.startswith(SHARE_PREFIX)}
+    out = {k: v for k, v in values.items() if k not in shares}
+    if shares:
+        weights = {f"{SHARE_PREFIX}{name}": float(v) for name, v in base.budget.shares.items()}
+        weights.update({k: float(v) for k, v in shares.items()})
+        total = sum(weights.values())
+        if total > 0:
+            out.update({k: w / total for k, w in weights.items()})
+        else:
+            out.update(shares)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The sensitivity file
+
+
+class SensitivityTable(_Strict):
+    """The ``[sensitivity]`` table as written; factors are checked one by one."""
+
+    base: str = Field(min_length=1)
+    method: Literal["morris", "sobol"] = "morris"
+    n: int = Field(ge=2, le=100_000)
+    levels: int | None = Field(default=None, ge=2, le=20)
+    replicates: int = Field(ge=1, le=10_000)
+    seed: int = Field(ge=0, lt=2**63)
+    year: int = Field(ge=1990, le=2100)
+    targets: list[str] = Field(default_factory=lambda: list(TARGET_IDS), min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=80,
+                             pattern=r"^[A-Za-z0-9_.\-]+$")
+    fixed: dict[str, Any] = Field(default_factory=dict, alias="set")
+    factors: dict[str, Any] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A validated sensitivity study: factors, SALib's design (unit scale) and its sweep."""
+
+    path: Path
+    spec: SensitivityTable
+    factors: tuple[Factor, ...]
+    problem: dict[str, Any]
+    unit: np.ndarray  # the design as SALib drew it, on [0, 1] per factor
+    sweep: Sweep
+
+    @property
+    def levels(self) -> int:
+        return self.spec.levels or 4
+
+    def definition(self) -> dict[str, Any]:
+        """What the analysis depends on beyond the sweep's own definition."""
+        return {"method": self.spec.method, "n": self.spec.n,
+                "levels": self.levels if self.spec.method == "morris" else None,
+                "year": self.spec.year, "targets": list(self.spec.targets),
+                "factors": {f.key: f.spec() for f in self.factors},
+                "set": self.sweep.fixed, "replicates": self.spec.replicates,
+                "seed": self.spec.seed, "design_seed": design_seed(self.spec.seed)}
+
+
+def design_seed(master: int) -> int:
+    """SALib's seed for the design and the bootstrap, derived from the master seed."""
+    ss = np.random.SeedSequence(master, spawn_key=(_DESIGN_KEY,))
+    return int(ss.generate_state(1, np.uint32)[0])
+
+
+def load_sensitivity(path: str | Path) -> Sensitivity:
+    """Read and validate a sensitivity file; every design point is checked before any run."""
+    path = Path(path)
+    source, table, spec = read_study_table(path, "sensitivity", SensitivityTable)
+    if spec.method == "sobol" and spec.n & (spec.n - 1):
+        raise ParamError(source, "sensitivity.n", spec.n, "a Sobol design needs a power of 2 "
+                         f"(e.g. {2 ** round(math.log2(spec.n))}) to keep its balance")
+    if spec.method == "sobol" and spec.levels is not None:
+        raise ParamError(source, "sensitivity.levels", spec.levels, "levels is for Morris only")
+    bad = [t for t in spec.targets if t not in TARGET_IDS]
+    if bad or len(set(spec.targets)) != len(spec.targets):
+        raise ParamError(source, "sensitivity.targets", spec.targets,
+                         f"expected distinct targets among {', '.join(TARGET_IDS)}")
+    base, fixed = resolve_base(path, spec.base, spec.fixed, "sensitivity")
+    check_year(base, spec.year, source, "sensitivity.year")
+    factors = parse_factors(spec.factors, base, source, "sensitivity.factors", fixed)
+    problem = {"num_vars": len(factors), "names": [f.key for f in factors],
+               "bounds": [[0.0, 1.0]] * len(factors)}
+    unit = draw_design(spec.method, problem, spec.n, spec.levels or 4, spec.seed)
+    levels = spec.method == "morris"
+    points = tuple(tuple(f.at_unit(u, levels) for f, u in zip(factors, row)) for row in unit)
+    kinds = tuple({"month": "str"}.get(f.kind, f.kind) if not f.as_float else "float"
+                  for f in factors)
+    sweep = Sweep(
+        path=path, name=spec.name or path.stem, base=base, design=spec.method, size=spec.n,
+        replicates=spec.replicates, seed=spec.seed, monthly=False, fixed=fixed,
+        axes={f.key: f.spec() for f in factors}, keys=tuple(f.key for f in factors),
+        kinds=kinds, points=points, seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
+        transform=lambda values: lever_overrides(base, values),
+    )
+    sweep.check_points()
+    return Sensitivity(path, spec, tuple(factors), problem, unit, sweep)
+
+
+def check_year(base: Params, year: int, source: str, key: str) -> None:
+    first, last = base.run.start_year, base.run.start_year + base.run.years - 1
+    if not first <= year <= last:
+        raise ParamError(source, key, year, f"the runs simulate {first}-{last} (run.start_year, "
+                         f"run.years of the base file and [set]); choose a year within them")
+
+
+def draw_design(method: str, problem: dict, n: int, levels: int, seed: int) -> np.ndarray:
+    """SALib's design on the unit cube: Morris trajectories, or Saltelli's Sobol sample
+    (first and total order only: n x (factors + 2) points)."""
+    import warnings
+
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SALib's notes on sample sizes: checked above
+        if method == "morris":
+            x = morris_sample.sample(problem, n, num_levels=levels, seed=design_seed(seed))
+        else:
+            x = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True,
+                                    seed=design_seed(seed))
+    return np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running and analysing
+
+
+@dataclass
+class SensitivityOutcome:
+    out: Path
+    table: pd.DataFrame
+    n_runs: int
+    ran: int
+    failed: int
+
+
+def outputs_y(annual: pd.DataFrame, sens: Sensitivity) -> dict[tuple[str, str], np.ndarray]:
+    """Per (target, measure), one number per design point in the analysed year."""
+    year = annual[annual["year"] == sens.spec.year]
+    g = year.groupby(["target", "point"])
+    table = pd.DataFrame({"value": g["value"].mean(), "p_met": g["met"].mean()})
+    n = sens.sweep.n_points
+    ys = {}
+    for target in sens.spec.targets:
+        for measure in MEASURES:
+            y = np.full(n, np.nan)
+            if target in table.index.get_level_values(0):
+                s = table.loc[target, measure]
+                y[s.index.to_numpy()] = s.to_numpy(dtype=float)
+            ys[(target, measure)] = y
+    return ys
+
+
+def replicate_noise(annual: pd.DataFrame, sens: Sensitivity) -> dict[tuple[str, str], float]:
+    """What replicate noise alone would show, per (target, measure): for Morris the mu* of a
+    factor without effect if the two ends of each step were independent means of R replicates
+    (sqrt(2/pi) x sqrt(2 s^2 / R) / delta), for Sobol the share of the output's variance that is
+    replicate noise (s^2 / R over the variance across points). s^2 is the pooled variance within
+    points. Common random numbers make the real floor lower; one model stream for every draw
+    makes it approach this bound, as any change of a lever reshuffles later draws."""
+    year = annual[annual["year"] == sens.spec.year]
+    r = sens.spec.replicates
+    out: dict[tuple[str, str], float] = {}
+    if r < 2:
+        return out
+    g = year.groupby(["target", "point"])
+    within = {"value": g["value"].var(ddof=1).groupby(level=0).mean(),
+              "p_met": (g["met"].mean() * (1 - g["met"].mean()) * r / (r - 1))
+              .groupby(level=0).mean()}
+    means = {"value": g["value"].mean(), "p_met": g["met"].mean()}
+    delta = sens.levels / (2 * (sens.levels - 1))
+    for measure, var in within.items():
+        for target, s2 in var.items():
+            if sens.spec.method == "morris":
+                out[(target, measure)] = math.sqrt(2 / math.pi) * math.sqrt(2 * s2 / r) / delta
+            else:
+                total = float(means[measure].loc[target].var(ddof=1))
+                out[(target, measure)] = float(s2 / r / total) if total > 0 else math.nan
+    return out
+
+
+def analyse(sens: Sensitivity, annual: pd.DataFrame) -> pd.DataFrame:
+    """SALib's indices for every target and measure, ranked (1 = most influential), with the
+    replicate-noise level beside them (:func:`replicate_noise`)."""
+    import warnings
+
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+
+    rows = []
+    names = [f.key for f in sens.factors]
+    noise = replicate_noise(annual, sens)
+    for (target, measure), y in outputs_y(annual, sens).items():
+        base = {"target": target, "measure": measure, "year": sens.spec.year,
+                "noise": noise.get((target, measure), math.nan)}
+        if np.isnan(y).any():  # the model did not produce this target at some points
+            for name in names:
+                rows.append({**base, "factor": name, "note": "not produced at every point"})
+            continue
+        constant = bool(np.ptp(y) == 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if sens.spec.method == "morris":
+                r = morris_analyze.analyze(sens.problem, sens.unit, y, num_levels=sens.levels,
+                                           num_resamples=1000, seed=design_seed(sens.spec.seed))
+                cols = {"mu": r["mu"], "mu_star": r["mu_star"], "mu_star_conf": r["mu_star_conf"],
+                        "sigma": r["sigma"]}
+                key = np.asarray(r["mu_star"], dtype=float)
+            else:
+                if constant:  # no variance to apportion: indices are undefined, not zero
+                    nan = np.full(len(names), np.nan)
+                    cols = {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
+                else:
+                    r = sobol_analyze.analyze(sens.problem, y, calc_second_order=False,
+                                              num_resamples=1000,
+                                              seed=design_seed(sens.spec.seed))
+                    cols = {k: r[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}
+                key = np.asarray(cols["ST"], dtype=float)
+        rank = pd.Series(np.where(np.isnan(key), -np.inf, key)).rank(ascending=False,
+                                                                      method="min")
+        note = "constant over the design" if constant else ""
+        for i, name in enumerate(names):
+            row = {**base, "factor": name}
+            row.update({k: float(v[i]) for k, v in cols.items()})
+            row["rank"] = pd.NA if np.isnan(key[i]) else int(rank[i])
+            row["note"] = note
+            rows.append(row)
+    index_cols = (["mu", "mu_star", "mu_star_conf", "sigma"] if sens.spec.method == "morris"
+                  else ["S1", "S1_conf", "ST", "ST_conf"])
+    table = pd.DataFrame(rows, columns=["target", "measure", "year", "factor", *index_cols,
+                                        "rank", "noise", "note"])
+    table["rank"] = table["rank"].astype("Int64")
+    order = {t: i for i, t in enumerate(sens.spec.targets)}
+    table = table.assign(_t=table["target"].map(order), _m=table["measure"].map(
+        {m: i for i, m in enumerate(MEASURES)}))
+    return (table.sort_values(["_t", "_m", "rank", "factor"], kind="mergesort")
+            .drop(columns=["_t", "_m"]).reset_index(drop=True))
+
+
+def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = None,
+                    executor: str = "local", scheduler: str | None = None,
+                    progress: bool | None = None, log=None, runner=None) -> SensitivityOutcome:
+    """Run (or resume) the design in ``out/sweep`` on the sweep engine, then analyse and write.
+
+    ``runner`` replaces :func:`sim.experiments.executors.execute` (``Job -> RunResult``): a cheap synthetic
+    model with a known answer in the tests.
+    """
+    from sim.experiments.executors import default_workers
+
+    out = Path(out)
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    check_out(out)
+    started, t0 = now_iso(), time.perf_counter()
+    done = run_sweep(sens.sweep, out / "sweep", workers=workers, executor=executor,
+                     scheduler=scheduler, progress=progress, log=say, runner=runner)
+    if done.failed:
+        raise SweepError(f"{done.failed} of {done.n_runs} runs failed (see "
+                         f"{out / 'sweep' / 'failures.csv'}); the indices need every point. "
+                         "Re-running the same command retries just those runs")
+    annual = pd.read_parquet(out / "sweep" / "annual.parquet",
+                             filters=[("year", "=", sens.spec.year)])
+    table = analyse(sens, annual)
+    (out / "manifest.json").unlink(missing_ok=True)
+    write_csv(table, out / "sensitivity.csv")
+    figures = plot_sensitivity(out, table, sens.spec.method)
+    write_json(manifest(
+        "sensitivity", sens.sweep.base.to_dict(),
+        {"master": sens.spec.seed, "replicates": list(sens.sweep.seeds),
+         "design": design_seed(sens.spec.seed),
+         "method": "replicate k has the same seed at every design point (common random "
+                   "numbers), derived as skills-sim forecast derives replicates; SALib's design "
+                   "and bootstrap use the design seed, derived from the master seed"},
+        started, sensitivity_file=str(sens.path), definition=sens.definition(),
+        design={"points": sens.sweep.n_points, "runs": done.n_runs,
+                "this_session": done.ran, "folder": "sweep"},
+        executor=executor, scheduler=scheduler,
+        workers=workers if workers or executor == "dask" else default_workers(),
+        versions={"SALib": _version("SALib")}, figures=[p.name for p in figures],
+        elapsed_s=round(time.perf_counter() - t0, 1),
+    ), out / "manifest.json")
+    return SensitivityOutcome(out, table, done.n_runs, done.ran, done.failed)
+
+
+def check_out(out: Path) -> None:
+    """Refuse a foreign, non-empty ``--out`` before anything is written (a sensitivity folder
+    has ``sweep/sweep.json``; its own sweep refuses a different design)."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+                                              and not (out / "sweep" / "sweep.json").is_file())):
+        raise ParamError(str(out), "<file>", MISSING,
+                         "--out exists and is not a sensitivity folder; give a new or empty "
+                         "folder, or the folder of an earlier run of this file to resume it")
+
+
+def _version(dist: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures and the answer in words
+
+
+def plot_sensitivity(out: Path, table: pd.DataFrame, method: str) -> list[Path]:
+    """One figure per target: its value and its P(met), factors ranked, with 95 % intervals.
+
+    Morris: mu* (mean absolute elementary effect, the target's change over a factor's range
+    scaled to [0, 1]) with its bootstrap interval, and sigma (spread of the effects: large
+    means interactions or curvature). Sobol: first-order S1 and total ST shares of variance.
+    """
+    import gc
+
+    from matplotlib.figure import Figure
+
+    written = []
+    for target, g in table.groupby("target", sort=False):
+        fig = Figure(figsize=(11, 1.6 + 0.42 * g["factor"].nunique()), layout="constrained")
+        axes = fig.subplots(1, len(MEASURES), squeeze=False)[0]
+        for ax, (measure, label) in zip(axes, MEASURES.items()):
+            h = g[(g["measure"] == measure)].dropna(subset=["rank"]).sort_values("rank",
+                                                                               ascending=False)
+            ax.set_title(f"{target} {label} in {g['year'].iloc[0]}", fontsize=10)
+            if h.empty:
+                ax.text(0.5, 0.5, "not produced at every point", ha="center",
+                        transform=ax.transAxes)
+                continue
+            y = np.arange(len(h))
+            if method == "morris":
+                ax.barh(y, h["mu_star"], xerr=h["mu_star_conf"], color="#2b6cb0", alpha=0.8,
+                        capsize=3, label="μ* ± 95 % interval")
+                ax.plot(h["sigma"], y, "o", color="#c53030", ms=5, label="σ")
+                ax.set_xlabel("effect over the factor's range (μ*, σ)")
+            else:
+                ax.barh(y + 0.2, h["ST"], height=0.4, xerr=h["ST_conf"], color="#2b6cb0",
+                        capsize=3, label="total ST")
+                ax.barh(y - 0.2, h["S1"], height=0.4, xerr=h["S1_conf"], color="#90cdf4",
+                        capsize=3, label="first order S1")
+                ax.set_xlabel("share of variance")
+            ax.set_yticks(y, h["factor"], fontsize=8)
+            ax.axvline(0, color="0.4", lw=0.8)
+            ax.legend(fontsize=8, loc="lower right")
+        path = out / f"sensitivity_{target}.png"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+        fig.clear()
+        written.append(path)
+    for old in out.glob("sensitivity_*.png"):  # targets no longer analysed
+        if old not in written:
+            old.unlink()
+    gc.collect()
+    return written
+
+
+def describe(table: pd.DataFrame, method: str, negligible: float = 0.05) -> list[str]:
+    """Plain-language ranking: per target, what drives its value and its P(met)."""
+    lines = []
+    key = "mu_star" if method == "morris" else "ST"
+    for target, g in table.groupby("target", sort=False):
+        for measure in MEASURES:
+            rows = g[g["measure"] == measure]
+            h = rows.dropna(subset=[key]).sort_values("rank")
+            year = int(g["year"].iloc[0])
+            head = f"{target} {'value' if measure == 'value' else 'P(met)'} in {year}"
+            if h.empty:
+                lines.append(f"{head}: not analysed ({rows['note'].iloc[0]})")
+                continue
+            top = float(h[key].iloc[0])
+            if not top > 0:
+                lines.append(f"{head}: no factor moves it over these ranges"
+                             + (" (it is the same at every point)" if measure == "p_met" else ""))
+                continue
+            floor = float(h["noise"].iloc[0]) if np.isfinite(h["noise"].iloc[0]) else 0.0
+            cut = max(negligible * top, floor)
+            strong = h[h[key] >= cut]
+            weak = h[h[key] < cut]
+            if strong.empty:
+                lines.append(f"{head}: no factor stands out from replicate noise (largest "
+                             f"{key} {_num(top)}, noise level {_num(floor)}); raise replicates")
+                continue
+            if method == "morris":
+                parts = [f"{r.factor} (μ* = {_num(r.mu_star)})" for r in strong.itertuples()]
+            else:
+                parts = [f"{r.factor} (ST = {r.ST:.2f}, S1 = {r.S1:.2f})"
+                         for r in strong.itertuples()]
+            text = f"{head}: driven by " + ", then ".join(parts[:4])
+            if len(parts) > 4:
+                text += f" and {len(parts) - 4} more"
+            if len(weak):
+                names = list(weak["factor"])
+                text += (f"; little or no effect (< {negligible:.0%} of the top"
+                         + (", or within replicate noise" if floor > negligible * top else "")
+                         + "): "
+                         + ", ".join(names[:6])
+                         + (f" and {len(names) - 6} more" if len(names) > 6 else ""))
+            lines.append(text)
+    return lines
+
+
+def _num(x: float) -> str:
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+def sensitivity_command(args) -> int:
+    """``skills-sim sensitivity``: validate everything first, so bad input writes nothing."""
+    sens = load_sensitivity(args.file)
+    executor, scheduler = executor_options(args)
+    out = Path(args.out) if args.out else default_out("sensitivity")
+    print(f"sensitivity ({sens.spec.method}): {len(sens.factors)} factors, "
+          f"{sens.sweep.n_points} design points x {sens.spec.replicates} replicates = "
+          f"{sens.sweep.n_runs} runs -> {out}", flush=True)
+    result = run_study(
+        "sensitivity", f"finished runs are kept in {out}/sweep, and the same command resumes",
+        lambda: run_sensitivity(sens, out, workers=args.workers, executor=executor,
+                                scheduler=scheduler))
+    if result is None:
+        return 1
+    what = ("Morris screening: μ* = mean absolute change of the target when a factor moves "
+            "across its range, σ = how much that change varies (interactions, curvature)"
+            if sens.spec.method == "morris" else
+            "Sobol indices: S1 = share of the target's variance due to a factor alone, ST = "
+            "including its interactions")
+    print(f"\n{what}.")
+    for line in describe(result.table, sens.spec.method):
+        print(f"  {line}")
+    print(f"\nwrote {out}/sensitivity.csv, sensitivity_*.png, manifest.json; the runs are in "
+          f"{out}/sweep ({result.ran} of {result.n_runs} run this time)")
+    return 0

@@ -1,0 +1,954 @@
+"""Parameter sweeps: a grid or sampled design of points x replicates, streamed to disk.
+
+A sweep file is TOML with one ``[sweep]`` table::
+
+    [sweep]
+    base = "../params/baseline.toml"    # parameter file every point starts from (relative path)
+    replicates = 20                     # runs per point
+    seed = 20220101                     # master seed
+    design = "grid"                     # "grid" (every combination), "lhs" or "sobol" (sampled)
+    # size = 64                         # lhs/sobol: number of points (sobol: a power of 2)
+    # name = "my_study"                 # scenario column; default: the file's stem
+    # monthly = false                   # also keep monthly tables
+    [sweep.set]                         # optional fixed overrides applied to every point
+    "run.years" = 6
+    [sweep.axes]                        # dotted parameter keys, as in --set
+    "major_adjustment.signal_lag_years" = [0, 1, 2]                   # grid: a value list
+    "major_adjustment.speed" = { start = 0.05, stop = 0.4, num = 4 }  # grid: a range (or step = ...)
+    # "labour_market.outside_wage_premium" = { low = 0.0, high = 0.6 } # lhs/sobol: bounds (log = true)
+
+Replicate ``k`` runs with the same seed at every point (common random numbers), so differences
+between points are the parameters' doing, not sampling noise; the seeds are derived from the
+master seed as ``skills-sim forecast`` derives them.
+
+Output folder (``--out``); every file is written to a temporary name and renamed::
+
+    sweep.json, sweep.toml, points.csv   the resolved definition; a re-run compares against it
+    parts/annual/p000012-r0003.parquet   one per finished run, written the moment it finishes
+    parts/monthly/..., parts/failures/...  monthly tables (if asked) and failed runs
+    annual.parquet, attainment.csv, failures.csv, manifest.json, sweep_T*.png   at the end
+
+A run exists exactly when its annual part exists, so a re-run (after a crash, ``kill -9`` or a
+lost cluster) submits only the missing runs and can never write one twice.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import hashlib
+import itertools
+import json
+import math
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.experiments.folders import (atomic_path, default_out, manifest, now_iso, recorded_study, write_csv, write_json,
+                 write_parquet, write_text)
+from sim.params import (
+    MISSING,
+    ParamError,
+    Params,
+    check_keys,
+    apply_overrides,
+    flatten,
+    load_params,
+    read_toml,
+)
+from sim.experiments.forecast import replicate_seeds
+from sim.experiments.attainment import attainment
+
+FORMAT = 1
+MAX_POINTS = 200_000
+MAX_REPLICATES = 10_000
+_DESIGN_KEY = (0x5EED, 0)  # spawn key of the design's random stream; replicates use (k,)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep file's schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class SweepTable(_Strict):
+    """The ``[sweep]`` table as written; axes are checked one by one against the base file."""
+
+    base: str = Field(min_length=1)
+    replicates: int = Field(ge=1, le=MAX_REPLICATES)
+    seed: int = Field(ge=0, lt=2**63)
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    size: int | None = Field(default=None, ge=1, le=MAX_POINTS)
+    name: str | None = Field(default=None, min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$")
+    monthly: bool = False
+    fixed: dict[str, Any] = Field(default_factory=dict, alias="set")
+    axes: dict[str, Any] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _size(self):
+        if self.design == "grid" and self.size is not None:
+            raise ValueError("size is for sampled designs (lhs, sobol); a grid's size is the "
+                             "product of its axes' lengths")
+        if self.design != "grid" and self.size is None:
+            raise ValueError(f"design = '{self.design}' needs size = the number of points to draw")
+        if self.design == "sobol" and self.size & (self.size - 1):
+            raise ValueError(f"a Sobol design needs a power of 2 (e.g. "
+                             f"{2 ** round(math.log2(self.size))}) to keep its balance")
+        return self
+
+
+class ValueRange(_Strict):
+    """Grid axis ``{start, stop, num}`` (evenly spaced, both ends) or ``{start, stop, step}``."""
+
+    start: float
+    stop: float
+    num: int | None = Field(default=None, ge=1, le=10_000)
+    step: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_spacing(self):
+        if (self.num is None) == (self.step is None):
+            raise ValueError("give exactly one of num (how many values) or step (spacing)")
+        if self.stop < self.start:
+            raise ValueError("stop must not be below start")
+        if self.step is not None and (self.stop - self.start) / self.step > 10_000:
+            raise ValueError("more than 10,000 values on one axis")
+        return self
+
+    def values(self) -> list[float]:
+        if self.num is not None:
+            return [float(v) for v in np.linspace(self.start, self.stop, self.num)]
+        n = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        return [self.start + k * self.step for k in range(n)]
+
+
+class Bounds(_Strict):
+    """Sampled axis: uniform on ``[low, high]`` (``log = true``: uniform in the logarithm)."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.high > self.low:
+            raise ValueError("high must be above low")
+        if self.log and self.low <= 0:
+            raise ValueError("log = true needs low > 0")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# The resolved sweep
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: the base parameters, the design's points and the replicate seeds."""
+
+    path: Path
+    name: str
+    base: Params                       # base file with ``[sweep.set]`` applied
+    design: str
+    size: int | None
+    replicates: int
+    seed: int
+    monthly: bool
+    fixed: dict[str, Any]
+    axes: dict[str, Any]               # axis spec as written (JSON-ready), for the record
+    keys: tuple[str, ...]
+    kinds: tuple[str, ...]             # "bool" | "int" | "float" | "str" per axis
+    points: tuple[tuple[Any, ...], ...]
+    seeds: tuple[int, ...]
+    # Axis values -> parameter overrides, for axes that are not parameters as such (e.g. budget
+    # shares given as weights and renormalised; see sim.experiments.sensitivity). None: the values as they are.
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = field(
+        default=None, compare=False, repr=False)
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * self.replicates
+
+    def overrides(self, point: int) -> dict[str, Any]:
+        return dict(zip(self.keys, self.points[point]))
+
+    def param_overrides(self, point: int) -> dict[str, Any]:
+        """What the point sets in the parameter file (the axis values, or their transform)."""
+        values = self.overrides(point)
+        return self.transform(values) if self.transform else values
+
+    def params(self, point: int) -> Params:
+        """The point's parameters (the last one is kept: jobs come point by point)."""
+        if self._cache.get("point") != point:
+            self._cache.clear()
+            self._cache.update(point=point, params=self.base.override(
+                self.param_overrides(point), source=f"{self.path} (sweep point {point})"))
+        return self._cache["params"]
+
+    def check_points(self) -> None:
+        """Validate every point against the base file: a combination may break a cross-field
+        rule, and that should stop the command before any run, not in the middle of it."""
+        for i in range(self.n_points):
+            self.base.override(self.param_overrides(i),
+                               source=f"{self.path} (sweep point {i}: {self.overrides(i)})")
+
+    def definition(self) -> dict[str, Any]:
+        """Everything that decides the runs' numbers; equal definitions = the same sweep."""
+        points = json.dumps([list(p) for p in self.points], separators=(",", ":"))
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "design": self.design,
+            "size": self.size,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "monthly": self.monthly,
+            "set": self.fixed,
+            "axes": self.axes,
+            "keys": list(self.keys),
+            "kinds": list(self.kinds),
+            "n_points": self.n_points,
+            "points_sha256": hashlib.sha256(points.encode()).hexdigest(),
+            "seeds": list(self.seeds),
+            "base_parameters": self.base.to_dict(),
+        }
+
+
+def read_study_table(path: str | Path, name: str, schema, model_level=None):
+    """Read a study file (sweep, sensitivity, optimize) that holds one ``[name]`` table.
+
+    Unknown top-level keys, a missing table, unknown keys inside it (with the nearest valid
+    one) and invalid values raise :class:`ParamError`. ``model_level(table)`` names the
+    (key, value) that table-level checks are about. Returns (source, table, validated spec)."""
+    path = Path(path)
+    source = str(path)
+    raw = read_toml(path)
+    for key, value in raw.items():
+        if key != name:
+            raise ParamError(source, key, value,
+                             f"unknown key; a {name} file holds one [{name}] table and nothing else")
+    if name not in raw:
+        raise ParamError(source, name, MISSING, "required table is missing")
+    table = raw[name]
+    check_keys(table, schema, f"{name}.", source)
+    try:
+        spec = schema.model_validate(table)
+    except ValidationError as exc:
+        level = model_level(table) if model_level else None
+        raise _pydantic_error(exc, table, source, name, model_level=level) from None
+    return source, table, spec
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file; every point is checked against the base parameters."""
+    path = Path(path)
+    # The table-level checks are all about size, so name it rather than the whole table.
+    source, table, spec = read_study_table(
+        path, "sweep", SweepTable, lambda t: ("sweep.size", t.get("size", MISSING)))
+
+    base, fixed = resolve_base(path, spec.base, spec.fixed, "sweep")
+    base_raw = base.to_dict()
+
+    keys, kinds, specs, values = [], [], {}, []
+    for key, axis in _dotted(spec.axes, lambda v: "start" in v or "low" in v).items():
+        dotted = key.replace("__", ".")
+        where = f"sweep.axes.\"{key}\""
+        if dotted in fixed:
+            raise ParamError(source, where, axis, "this key is also fixed in [sweep.set]; keep one")
+        apply_overrides(copy.deepcopy(base_raw), {dotted: axis}, f"{source} [sweep.axes]")
+        kind = _kind(_lookup(base_raw, dotted))
+        if kind is None:
+            raise ParamError(source, where, axis,
+                             "an axis must be a single number, bool or string parameter")
+        specs[dotted], vals = _parse_axis(axis, kind, spec.design, source, where)
+        keys.append(dotted)
+        kinds.append(kind)
+        values.append(vals)
+
+    if spec.design == "grid":
+        n = math.prod(len(v) for v in values)
+        if n > MAX_POINTS:
+            raise ParamError(source, "sweep.axes", "<table>",
+                             f"the grid has {n:,} points; at most {MAX_POINTS:,} are allowed")
+        points = [tuple(p) for p in itertools.product(*values)]
+    else:
+        points = _sample(spec.design, spec.size, values, kinds, spec.seed)
+
+    sweep = Sweep(
+        path=path, name=spec.name or path.stem, base=base, design=spec.design, size=spec.size,
+        replicates=spec.replicates, seed=spec.seed, monthly=spec.monthly, fixed=fixed,
+        axes=specs, keys=tuple(keys), kinds=tuple(kinds), points=tuple(points),
+        # Forecasts' derivation: replicate k of a point equal to the base file has the numbers
+        # of replicate k of ``skills-sim forecast`` with the same master seed.
+        seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
+    )
+    sweep.check_points()
+    return sweep
+
+
+def resolve_base(path: Path, base: str, fixed: dict[str, Any], table: str) -> tuple[Params, dict]:
+    """The parameters a study file starts from: its ``base`` file (relative to the study file)
+    with its ``[<table>.set]`` overrides applied; returns them and the overrides as dotted keys.
+
+    Shared by sweep, sensitivity and optimise files, so all three read ``base`` and ``set`` alike.
+    """
+    source = str(path)
+    base_path = path.parent / base
+    if not base_path.is_file():
+        raise ParamError(source, f"{table}.base", base,
+                         f"no parameter file at {base_path} (paths are relative to the "
+                         f"{table} file)")
+    params = load_params(base_path)
+    # Keys may be quoted ("a.b" = 1) or written as TOML dotted keys (a.b = 1, nested tables).
+    dotted = {k.replace("__", "."): v for k, v in _dotted(fixed, lambda v: False).items()}
+    if dotted:
+        params = params.override(dotted, source=f"{source} [{table}.set]")
+    return params, dotted
+
+
+def _dotted(table: dict, is_value, prefix: str = "") -> dict[str, Any]:
+    """Flatten nested tables into dotted keys, stopping at tables ``is_value`` accepts."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and value and not is_value(value):
+            out.update(_dotted(value, is_value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _lookup(raw: dict, dotted: str) -> Any:
+    node: Any = raw
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def _kind(value: Any) -> str | None:
+    for kind, typ in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        if isinstance(value, typ):
+            return kind
+    return None
+
+
+def _coerce(value: Any, kind: str, source: str, where: str) -> Any:
+    """An axis value as the parameter's type, so a column never mixes 1 and 1.0."""
+    ok = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool)
+        or isinstance(value, float) and value.is_integer(),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+    }[kind]
+    if not ok:
+        raise ParamError(source, where, value, f"this parameter takes {kind} values")
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(f"{float(value):.12g}")  # 0.15, not 0.15000000000000002
+    return value
+
+
+def _parse_axis(axis: Any, kind: str, design: str, source: str, where: str) -> tuple[Any, list]:
+    forms = ("a value list [a, b, ...], a range {start, stop, num} or {start, stop, step} "
+             "(grid), or bounds {low, high} (lhs, sobol)")
+    if isinstance(axis, list) or isinstance(axis, dict) and "start" in axis:
+        if design != "grid":
+            raise ParamError(source, where, axis,
+                             f"a sampled design ({design}) draws from bounds {{low, high}}, "
+                             "not from values; use design = 'grid' for value lists and ranges")
+        if isinstance(axis, list):
+            vals = [_coerce(v, kind, source, where) for v in axis]
+            if not vals:
+                raise ParamError(source, where, axis, "an axis needs at least one value")
+            if len(set(vals)) != len(vals):
+                raise ParamError(source, where, axis, "values repeat; each point must be distinct")
+            return vals, vals
+        if kind not in ("int", "float"):
+            raise ParamError(source, where, axis, f"a range needs a numeric parameter, not {kind}")
+        rng = _validated(ValueRange, axis, source, where)
+        vals = [_coerce(v, kind, source, where) for v in rng.values()]
+        return rng.model_dump(exclude_none=True), vals
+    if isinstance(axis, dict) and "low" in axis:
+        if design == "grid":
+            raise ParamError(source, where, axis,
+                             "bounds {low, high} are for sampled designs (design = 'lhs' or "
+                             "'sobol' with a size); a grid takes a value list or a range")
+        if kind not in ("int", "float"):
+            raise ParamError(source, where, axis, f"sampling needs a numeric parameter, not {kind}")
+        bounds = _validated(Bounds, axis, source, where)
+        if kind == "int":
+            _coerce(bounds.low, kind, source, where), _coerce(bounds.high, kind, source, where)
+        return bounds.model_dump(), [bounds]
+    raise ParamError(source, where, axis, f"expected {forms}")
+
+
+def _validated(model: type[BaseModel], raw: dict, source: str, where: str):
+    check_keys(raw, model, f"{where}.", source)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _pydantic_error(exc, raw, source, where) from None
+
+
+def _pydantic_error(exc: ValidationError, raw: dict, source: str, where: str,
+                    model_level: tuple[str, Any] | None = None) -> ParamError:
+    """The first validation error as a :class:`ParamError` naming the sweep file's key."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    msg = err["msg"].removeprefix("Value error, ")
+    if not loc:
+        key, value = model_level or (where, raw)
+        return ParamError(source, key, value, msg)
+    value: Any = raw
+    for part in loc:
+        value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
+    return ParamError(source, f"{where}." + ".".join(loc), value, msg)
+
+
+def _sample(design: str, size: int, bounds: list[list[Bounds]], kinds: list[str],
+            seed: int) -> list[tuple]:
+    """Latin hypercube or scrambled Sobol points, mapped onto each axis's bounds."""
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY))
+    sampler = (qmc.LatinHypercube if design == "lhs" else qmc.Sobol)(d=len(bounds), rng=rng)
+    u = sampler.random(size)
+    cols = [[from_unit(x, b.low, b.high, kind, b.log) for x in u[:, j]]
+            for j, ((b,), kind) in enumerate(zip(bounds, kinds))]
+    return list(zip(*cols))
+
+
+def from_unit(x: float, low: float, high: float, kind: str, log: bool = False) -> int | float:
+    """A point of the unit interval as a value in ``[low, high]``: whole numbers with equal
+    chances each (``kind == "int"``), else uniform (in the logarithm with ``log``), rounded to
+    12 significant digits so a design's values read back the same from CSV and TOML."""
+    if kind == "int":
+        lo, hi = int(low), int(high)
+        return min(hi, lo + int(x * (hi - lo + 1)))
+    if log:
+        return float(f"{math.exp(math.log(low) + x * math.log(high / low)):.12g}")
+    return float(f"{low + x * (high - low):.12g}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a sweep into a folder
+
+
+@dataclass
+class SweepOutcome:
+    out: Path
+    n_runs: int
+    done_before: int
+    ran: int
+    failed: int
+
+
+def _part_name(point: int, replicate: int) -> str:
+    return f"p{point:06d}-r{replicate:04d}.parquet"
+
+
+def _parse_part(name: str) -> tuple[int, int] | None:
+    """``(point, replicate)`` of a finished part; None for temporaries and anything else."""
+    if not (name.startswith("p") and name.endswith(".parquet") and len(name) == 21):
+        return None
+    try:
+        return int(name[1:7]), int(name[9:13])
+    except ValueError:
+        return None
+
+
+def _scan(folder: Path, n_points: int, replicates: int) -> np.ndarray:
+    """Which runs have a finished part here: one byte per run, however many runs."""
+    have = np.zeros((n_points, replicates), dtype=bool)
+    if folder.is_dir():
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                key = _parse_part(entry.name)
+                if key is not None and key[0] < n_points and key[1] < replicates:
+                    have[key] = True
+    return have
+
+
+def _check_folder(out: Path, sweep: Sweep) -> dict | None:
+    """The folder's recorded definition if it holds this sweep; refuse anything else."""
+    old = recorded_study(out, "sweep.json", None, "a sweep", "run of this sweep to resume it")
+    if old is not None:
+        new = sweep.definition()
+        changes = _differences(old.get("definition", {}), new)
+        if changes:
+            raise ParamError(
+                str(sweep.path), "<file>", MISSING,
+                f"{out} holds a different sweep, so its runs cannot be resumed with this file "
+                f"({'; '.join(changes)}). Use a new --out, or run the sweep file the folder was "
+                f"started with (a copy is in {out / 'sweep.toml'}).")
+    return old
+
+
+def _differences(old: dict, new: dict) -> list[str]:
+    changes = []
+    for key, value in new.items():
+        before = old.get(key, MISSING)
+        if _canon(before) == _canon(value):
+            continue
+        if key == "base_parameters" and isinstance(before, dict):
+            flat_old, flat_new = flatten(before), flatten(value)
+            diff = [f"{k}: {flat_old.get(k, '<none>')!r} -> {flat_new.get(k, '<none>')!r}"
+                    for k in sorted(set(flat_old) | set(flat_new))
+                    if _canon(flat_old.get(k)) != _canon(flat_new.get(k))]
+            changes.append("base parameters " + ", ".join(diff[:5]) + (" ..." if len(diff) > 5 else ""))
+        elif key in ("points_sha256", "seeds", "n_points", "keys", "kinds"):
+            continue  # follow from the other fields, which are reported
+        elif key in ("axes", "set") and isinstance(before, dict):
+            for k in [*before, *(k for k in value if k not in before)]:
+                if _canon(before.get(k, MISSING)) != _canon(value.get(k, MISSING)):
+                    was = json.dumps(before[k]) if k in before else "<none>"
+                    now = json.dumps(value[k]) if k in value else "<none>"
+                    changes.append(f"{key} \"{k}\": {was} -> {now}")
+        else:
+            shown = "<none>" if before is MISSING else json.dumps(before, default=str)
+            changes.append(f"{key}: {shown} -> {json.dumps(value, default=str)}")
+    if not changes and _canon(old) != _canon(new):
+        changes.append("the design's points differ")
+    return changes
+
+
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class SweepError(RuntimeError):
+    """The sweep cannot proceed for a reason other than its input (exit status 1)."""
+
+
+class _FolderLock:
+    """Refuse two sweeps writing one folder at once; the OS drops the lock if we are killed."""
+
+    def __init__(self, out: Path):
+        self.path = out / ".lock"
+
+    def __enter__(self):
+        import fcntl
+
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            # POSIX record lock: not inherited by forked workers, released when this process dies.
+            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self.fd)
+            raise SweepError(f"another sweep is writing {self.path.parent}; wait for it "
+                               "or stop it first") from None
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def _labelled(df: pd.DataFrame, point: int, sweep: Sweep) -> pd.DataFrame:
+    """Prefix a run's table with its point id and axis values."""
+    n = len(df)
+    front = {"point": np.full(n, point, dtype="int64")}
+    dtypes = {"bool": "bool", "int": "int64", "float": "float64", "str": object}
+    for key, kind, value in zip(sweep.keys, sweep.kinds, sweep.points[point]):
+        front[key] = np.full(n, value, dtype=dtypes[kind])
+    return pd.concat([pd.DataFrame(front, index=df.index), df], axis=1)
+
+
+def _failure_row(sweep: Sweep, point: int, replicate: int, exc: BaseException) -> pd.DataFrame:
+    row = {"point": point, **sweep.overrides(point), "replicate": replicate,
+           "seed": sweep.seeds[replicate],
+           "params": json.dumps(sweep.overrides(point), default=str),
+           "error": f"{type(exc).__name__}: {exc}",
+           "traceback": "".join(traceback.format_exception(exc))}
+    return pd.DataFrame([row])
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | Path,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    log=None,
+    runner=None,
+) -> SweepOutcome:
+    """Run every missing run of ``sweep`` into ``out``, then write the summaries and figures.
+
+    Each finished run is written at once as its own part; a folder started by an earlier
+    call (with the same sweep) is resumed. Failed runs are recorded and retried next time.
+    ``runner`` replaces :func:`sim.experiments.executors.execute` on the workers (``Job -> RunResult``).
+    """
+    from sim.experiments.executors import Job, run_jobs
+
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    out = Path(out)
+    started = now_iso()
+    _check_folder(out, sweep)  # refuse before writing anything
+    out.mkdir(parents=True, exist_ok=True)
+    with _FolderLock(out):
+        old = _check_folder(out, sweep)  # again: another sweep may have started it meanwhile
+        if old is None:  # sweep.json first: it is what marks the folder as this sweep's
+            write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")
+        if not (out / "sweep.toml").exists():
+            write_text(sweep.path.read_text(encoding="utf-8"), out / "sweep.toml")
+        if not (out / "points.csv").exists():
+            write_csv(_points_table(sweep), out / "points.csv")
+        first_started = old["created"] if old else started
+        annual_dir, monthly_dir, fail_dir = (out / "parts" / d for d in ("annual", "monthly", "failures"))
+        for d in (annual_dir, fail_dir, *([monthly_dir] if sweep.monthly else [])):
+            d.mkdir(parents=True, exist_ok=True)
+            for entry in os.scandir(d):  # leftovers of a run killed while writing
+                if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                    os.unlink(entry.path)
+
+        done = _scan(annual_dir, sweep.n_points, sweep.replicates)
+        stale = done & _scan(fail_dir, sweep.n_points, sweep.replicates)
+        for p, r in zip(*np.nonzero(stale)):  # killed between writing a run and clearing its failure
+            (fail_dir / _part_name(p, r)).unlink(missing_ok=True)
+        done_before = int(done.sum())
+        say(f"sweep {sweep.name}: {sweep.n_points} points x {sweep.replicates} replicates = "
+            f"{sweep.n_runs} runs, {done_before} already done, {sweep.n_runs - done_before} "
+            f"to run -> {out}")
+
+        def jobs() -> Iterator[Job]:
+            """Missing runs, point by point, made only as the executor asks for them."""
+            for p in range(sweep.n_points):
+                for r in range(sweep.replicates):
+                    if not done[p, r]:
+                        yield Job(params=sweep.params(p), seed=sweep.seeds[r],
+                                  scenario=sweep.name, replicate=r, monthly=sweep.monthly,
+                                  labels={"point": p})
+
+        ran = failed = 0
+        for job, result in run_jobs(jobs(), workers=workers, progress=progress, desc="sweep",
+                                    total=sweep.n_runs, initial=done_before, executor=executor,
+                                    scheduler=scheduler, return_exceptions=True, fn=runner):
+            point, rep = job.labels["point"], job.replicate
+            name = _part_name(point, rep)
+            if isinstance(result, BaseException):
+                write_parquet(_failure_row(sweep, point, rep, result), fail_dir / name)
+                failed += 1
+                continue
+            if sweep.monthly:  # before the annual part, whose presence marks the run done
+                write_parquet(_labelled(result.monthly, point, sweep), monthly_dir / name)
+            write_parquet(_labelled(result.annual, point, sweep), annual_dir / name)
+            (fail_dir / name).unlink(missing_ok=True)
+            ran += 1
+
+        counts = finalize(out)
+        write_json(manifest("sweep", sweep.base.to_dict(),
+                            {"master": sweep.seed, "replicates": list(sweep.seeds)}, started,
+                            first_started=first_started, sweep_file=str(sweep.path),
+                            definition={k: v for k, v in sweep.definition().items()
+                                        if k != "base_parameters"},
+                            executor=executor, scheduler=scheduler, workers=workers,
+                            runs={"total": sweep.n_runs, "succeeded": counts["succeeded"],
+                                  "failed": counts["failed"], "this_session": ran + failed}),
+                   out / "manifest.json")
+        plot_sweep(out)
+    return SweepOutcome(out=out, n_runs=sweep.n_runs, done_before=done_before, ran=ran,
+                        failed=counts["failed"])
+
+
+def _points_table(sweep: Sweep) -> pd.DataFrame:
+    df = pd.DataFrame(list(sweep.points), columns=list(sweep.keys))
+    df.insert(0, "point", range(sweep.n_points))
+    return df
+
+
+def _read_definition(out: Path) -> dict:
+    return json.loads((out / "sweep.json").read_text(encoding="utf-8"))["definition"]
+
+
+def finalize(out: str | Path) -> dict[str, int]:
+    """Merge the parts into ``annual.parquet``, ``attainment.csv`` and ``failures.csv``.
+
+    Point by point, so memory holds one point's replicates however large the sweep is; rows
+    come in (point, replicate) order, so the files do not depend on who ran what when.
+    """
+    import pyarrow.parquet as pq
+
+    out = Path(out)
+    d = _read_definition(out)
+    keys, n_points, replicates = d["keys"], d["n_points"], d["replicates"]
+    annual_dir, monthly_dir, fail_dir = (out / "parts" / k for k in ("annual", "monthly", "failures"))
+    have = _scan(annual_dir, n_points, replicates)
+
+    with atomic_path(out / "annual.parquet") as tmp_pq, atomic_path(out / "attainment.csv") as tmp_csv:
+        writer = None
+        with open(tmp_csv, "w", encoding="utf-8", newline="") as csv:
+            header = True
+            for p in range(n_points):
+                if not have[p].any():
+                    continue
+                tables = [pq.read_table(annual_dir / _part_name(p, r))
+                          for r in np.flatnonzero(have[p])]
+                if writer is None:
+                    schema = tables[0].schema
+                    writer = pq.ParquetWriter(tmp_pq, schema)
+                for t in tables:
+                    writer.write_table(t.cast(schema))
+                annual = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+                att = _point_attainment(annual, keys)
+                att.to_csv(csv, header=header, index=False)
+                header = False
+            if header:  # no finished run at all: still a readable, empty table
+                pd.DataFrame(columns=["point", *keys, "scenario", "target", "year", "p_met",
+                                      "median", "q05", "q25", "q75", "q95", "threshold", "n_runs"]
+                             ).to_csv(csv, index=False)
+        if writer is None:
+            pq.write_table(_empty_annual(keys), tmp_pq)
+        else:
+            writer.close()
+
+    if d.get("monthly"):
+        _merge_parts(monthly_dir, _scan(monthly_dir, n_points, replicates) & have,
+                     out / "monthly.parquet")
+    failed = _scan(fail_dir, n_points, replicates) & ~have
+    with atomic_path(out / "failures.csv") as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as csv:
+            if not failed.any():
+                pd.DataFrame(columns=["point", *keys, "replicate", "seed", "params", "error",
+                                      "traceback"]).to_csv(csv, index=False)
+            for i, (p, r) in enumerate(zip(*np.nonzero(failed))):
+                pd.read_parquet(fail_dir / _part_name(p, r)).to_csv(csv, header=i == 0, index=False)
+    return {"succeeded": int(have.sum()), "failed": int(failed.sum())}
+
+
+def _point_attainment(annual: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    att = attainment(annual, by=["point", "scenario"])
+    first = annual.iloc[0]
+    for i, key in enumerate(keys):
+        att.insert(1 + i, key, first[key])
+    thresholds = annual.groupby(["target", "year"])["threshold"].first()
+    att["threshold"] = [thresholds[(t, y)] for t, y in zip(att["target"], att["year"])]
+    att["n_runs"] = annual["replicate"].nunique()
+    return att
+
+
+def _empty_annual(keys: list[str]):
+    import pyarrow as pa
+
+    cols = ["point", *keys, "scenario", "replicate", "seed", "year", "target", "value",
+            "threshold", "met"]
+    return pa.table({c: pa.array([], pa.null()) for c in cols})
+
+
+def _merge_parts(folder: Path, which: np.ndarray, dest: Path) -> None:
+    import pyarrow.parquet as pq
+
+    with atomic_path(dest) as tmp:
+        writer = None
+        for p, r in zip(*np.nonzero(which)):
+            t = pq.read_table(folder / _part_name(p, r))
+            if writer is None:
+                schema = t.schema
+                writer = pq.ParquetWriter(tmp, schema)
+            writer.write_table(t.cast(schema))
+        if writer is not None:
+            writer.close()
+        else:
+            pd.DataFrame().to_parquet(tmp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def plot_sweep(out: str | Path) -> list[Path]:
+    """Redraw a sweep's figures from ``sweep.json`` and ``attainment.csv`` alone.
+
+    One axis: per target, the value's median with 50 % and 90 % bands and the probability of
+    meeting the target with a 90 % binomial band, against the axis. Two axes: per target, a
+    heatmap of the probability of meeting it in the horizon year. More axes: main effects.
+    """
+    out = Path(out)
+    d = _read_definition(out)
+    keys = d["keys"]
+    att = pd.read_csv(out / "attainment.csv")
+    written = []
+    if att.empty:
+        return written
+    horizon = int(att["year"].max())
+    for target, g in att.groupby("target", sort=True):
+        path = out / f"sweep_{target}.png"
+        if len(keys) == 1:
+            fig = _curves(g, keys[0], target, horizon)
+        elif len(keys) == 2:
+            fig = _heatmap(g[g["year"] == horizon], keys, target, horizon, d["design"] == "grid")
+        else:
+            fig = _main_effects(g[g["year"] == horizon], keys, target, horizon, d["design"] == "grid")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+        fig.clear()
+        written.append(path)
+    gc.collect()  # figures are reference cycles: free them now, not at some later collection
+    return written
+
+
+def _wilson(p: np.ndarray, n: np.ndarray, z: float = 1.645) -> tuple[np.ndarray, np.ndarray]:
+    """90 % Wilson interval of a proportion; honest at p = 0 or 1 with few replicates."""
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def _curves(g: pd.DataFrame, key: str, target: str, horizon: int):
+    from matplotlib.figure import Figure
+
+    h = g[g["year"] == horizon].sort_values(key)
+    x, labels = _positions(h[key])
+    fig = Figure(figsize=(7, 6.5))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.fill_between(x, h["q05"], h["q95"], alpha=0.2, color="C0", label="90 % of runs")
+    top.fill_between(x, h["q25"], h["q75"], alpha=0.35, color="C0", label="50 % of runs")
+    top.plot(x, h["median"], "o-", color="C0", label="median")
+    top.axhline(h["threshold"].iloc[0], color="C3", ls="--", label="plan threshold")
+    top.set_ylabel(f"{target} in {horizon}")
+    top.legend(fontsize=8)
+    lo, hi = _wilson(h["p_met"].to_numpy(float), h["n_runs"].to_numpy(float))
+    bottom.fill_between(x, lo, hi, alpha=0.3, color="C2", label="90 % interval")
+    bottom.plot(x, h["p_met"], "o-", color="C2", label="P(met)")
+    bottom.set_ylim(-0.02, 1.02)
+    bottom.set_ylabel(f"P({target} met in {horizon})")
+    bottom.set_xlabel(key)
+    if labels is not None:
+        bottom.set_xticks(x, labels)
+    bottom.legend(fontsize=8)
+    fig.suptitle(f"{target} against {key}")
+    return fig
+
+
+def _positions(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
+    """Numeric axis values as x; anything else (launch months, switches) as evenly spaced labels."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float), None
+    return np.arange(len(values), dtype=float), [str(v) for v in values]
+
+
+def _heatmap(h: pd.DataFrame, keys: list[str], target: str, horizon: int, grid: bool):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 5.5))
+    ax = fig.subplots()
+    title = f"P({target} met in {horizon})"
+    if grid:
+        table = h.pivot_table(index=keys[0], columns=keys[1], values="p_met")
+        im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis")
+        ax.set_yticks(range(len(table.index)), [f"{v:g}" if isinstance(v, float) else str(v)
+                                                  for v in table.index])
+        ax.set_xticks(range(len(table.columns)), [f"{v:g}" if isinstance(v, float) else str(v)
+                                                    for v in table.columns])
+        if table.size <= 150:
+            for (i, j), v in np.ndenumerate(table.to_numpy()):
+                if not np.isnan(v):
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if v < 0.6 else "black")
+    else:
+        im = ax.scatter(h[keys[1]], h[keys[0]], c=h["p_met"], vmin=0, vmax=1, cmap="viridis", s=30)
+    ax.set_ylabel(keys[0])
+    ax.set_xlabel(keys[1])
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="probability over replicates")
+    return fig
+
+
+def _main_effects(h: pd.DataFrame, keys: list[str], target: str, horizon: int, grid: bool):
+    """Per axis, the target's median and P(met) averaged over the other axes (binned if sampled)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.2 * len(keys), 6))
+    axes = fig.subplots(2, len(keys), sharey="row", squeeze=False)
+    for col, key in enumerate(keys):
+        x = h[key]
+        if not grid and x.nunique() > 8:
+            bins = pd.qcut(x.astype(float), 8, duplicates="drop")
+            x = pd.Series([iv.mid for iv in bins], index=h.index, dtype=float)
+        m = h.groupby(x, observed=True)[["median", "p_met"]].mean().sort_index()
+        pos, labels = _positions(pd.Series(m.index))
+        top, bottom = axes[0, col], axes[1, col]
+        top.plot(pos, m["median"].to_numpy(), "o-", color="C0")
+        top.axhline(h["threshold"].iloc[0], color="C3", ls="--")
+        bottom.plot(pos, m["p_met"].to_numpy(), "o-", color="C2")
+        bottom.set_ylim(-0.02, 1.02)
+        bottom.set_xlabel(key, fontsize=8)
+        if labels is not None:
+            bottom.set_xticks(pos, labels)
+    axes[0, 0].set_ylabel(f"{target} in {horizon} (median)\nmean over other axes")
+    axes[1, 0].set_ylabel(f"P({target} met in {horizon})\nmean over other axes")
+    fig.suptitle(f"{target}: main effects (red: plan threshold)")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def executor_options(args) -> tuple[str, str | None]:
+    """``--executor``, ``--scheduler`` and ``--workers`` checked together (bad input: exit 2)."""
+    executor = getattr(args, "executor", None) or "local"
+    scheduler = getattr(args, "scheduler", None)
+    if executor == "dask" and not scheduler:
+        raise ParamError("--executor", "--scheduler", MISSING,
+                         "--executor dask needs --scheduler ADDR (e.g. tcp://10.0.0.5:8786)")
+    if executor == "local" and scheduler:
+        raise ParamError("--scheduler", "--scheduler", scheduler,
+                         "a scheduler address is only used with --executor dask")
+    if args.workers is not None and args.workers < 1:
+        raise ParamError("--workers", "--workers", args.workers, "at least 1")
+    return executor, scheduler
+
+
+def run_study(command: str, kept: str, run: Callable[[], Any]) -> Any:
+    """Run a resumable study for ``skills-sim command``; if the executor fails or a worker
+    process dies, say so on stderr (with ``kept``: what is kept and how to resume) and return
+    None, for the command to exit 1."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sim.experiments.executors import ExecutorError
+
+    try:
+        return run()
+    except (ExecutorError, SweepError) as exc:
+        print(f"skills-sim {command}: error: {exc}", file=sys.stderr)
+    except BrokenProcessPool:
+        print(f"skills-sim {command}: error: a worker process died (out of memory?); {kept}",
+              file=sys.stderr)
+    return None
+
+
+def sweep_command(args) -> int:
+    """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
+    sweep = load_sweep(args.sweep)
+    executor, scheduler = executor_options(args)
+    out = Path(args.out) if args.out else default_out("sweep")
+    result = run_study(
+        "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
+        lambda: run_sweep(sweep, out, workers=args.workers, executor=executor, scheduler=scheduler))
+    if result is None:
+        return 1
+    ok = result.n_runs - result.failed
+    print(f"{ok} of {result.n_runs} runs done ({result.ran} this time). Wrote {out}/annual.parquet, "
+          "attainment.csv, failures.csv, manifest.json and sweep_*.png")
+    if result.failed:
+        print(f"{result.failed} run(s) failed: see {out}/failures.csv; re-running the same command "
+              "retries them", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""All matplotlib figures: forecasts and runs, sweeps, sensitivity, calibration fit, optimization."""

@@ -1,0 +1,316 @@
+"""Enrollment: the track split, school-and-major choice, and rationed admission.
+
+Each summer a cohort of junior-high graduates (a demographic path with noise) splits into the
+general track (rationed seats, not simulated further) and vocational applicants. Applicants rank
+the open majors ``o = (school s, group g)`` at the ``schools_considered`` schools (or
+``colleges_considered`` colleges) of their track nearest home by a random-utility rule
+
+    U_io = b_dist * km(home_i, s) + b_rep * reputation_s + b_prosp * prospects_g
+           + b_int * interest_ig + Gumbel noise
+
+and admission is rationed in proposal rounds: each unplaced applicant proposes to the best
+major still open to them; an over-subscribed major keeps its most able proposers and rejects
+the rest, who try their next choice. Applicants still unplaced after the last round do not
+enrol. Higher-vocational colleges admit this year's secondary graduates who chose further study
+together with a pool from general senior high, by the same rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.schools import SchoolTable
+from sim.model.signals import family_prospects
+from sim.model.students import HIGHER, SECONDARY, State
+
+
+def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndarray:
+    """Round to an integer up or down with the probabilities that keep the mean."""
+    x = np.asarray(x, dtype=float)
+    return np.floor(x + rng.random(x.shape)).astype(np.int64)
+
+
+def cohort_size(model, year: int) -> float:
+    """Junior-high graduates (persons) in ``year``: trend times a yearly draw, memoised."""
+    d = model.p.demography
+    if year not in model.cohorts:
+        trend = (1.0 + d.cohort_trend_per_year) ** (year - model.p.run.start_year)
+        model.cohorts[year] = d.junior_high_graduates * trend * float(
+            np.exp(model.rng_for("demography").normal(0.0, d.cohort_noise_sd))
+        )
+    return model.cohorts[year]
+
+
+def draw_interest(model, n: int) -> np.ndarray:
+    """(n, G) interest shares over major groups: Dirichlet around students' mean tastes."""
+    alpha = model.p.students.interest_concentration * model.preference
+    g = model.rng_for("enrollment").gamma(alpha, size=(n, len(alpha)))
+    return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
+
+
+def draw_attachment(model, n: int) -> np.ndarray:
+    ps = model.p.students
+    return model.rng_for("enrollment").beta(ps.attachment_alpha, ps.attachment_beta, n)
+
+
+def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
+    """Options of a track: arrays of school, group and integer seats of each open major."""
+    s_idx, g_idx = np.nonzero(schools.offered & (schools.track == track)[:, None])
+    seats = stochastic_round(rng, schools.seats[s_idx, g_idx])
+    keep = seats > 0
+    return s_idx[keep], g_idx[keep], seats[keep]
+
+
+def choice_sets(model, home: np.ndarray, opt_school: np.ndarray, considered_schools: int):
+    """Options each applicant considers: (n, K * M) option ids (-1 for none), the (n, K)
+    schools they belong to and the (n, K) km from home to each.
+
+    An applicant considers the majors of the ``considered_schools`` schools of the track nearest
+    home (families look at schools within reach), so the work per applicant does not grow with
+    the number of schools in the city. M is the most majors any school offers; column block j
+    holds the majors of the applicant's j-th nearest school."""
+    schools, city = model.schools, model.city
+    track_schools = np.unique(opt_school)
+    k = min(considered_schools, track_schools.size)
+    if k == 0:
+        none = np.empty((len(home), 0), dtype=np.int64)
+        return none, none, none.astype(np.float32)
+    rank, nearest_km = city.nearest_sites(schools.cell[track_schools], k)  # (cells, k)
+    nearest = track_schools[rank]
+    # Options sorted by school: school s owns option ids first[s] .. first[s] + count[s] - 1.
+    count = np.bincount(opt_school, minlength=schools.n)
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    m = int(count.max())
+    slot = np.arange(m)
+    table = np.where(slot[None, :] < count[:, None], first[:, None] + slot[None, :], -1)  # (S, m)
+    table = table.astype(np.int32)  # ids fill an (applicants, K * M) array: half the memory
+    considered = nearest[home]
+    return table[considered].reshape(len(home), k * m), considered, nearest_km[home]
+
+
+def choice_utility(model, interest, opt_group, ids, considered, km) -> np.ndarray:
+    """(n, C) utility of every applicant for each option in their choice set, with noise.
+
+    Distance and reputation belong to the school, so they are computed once per (applicant,
+    school) and repeated over that school's block of majors; tastes are per group, so they are
+    weighted once per (applicant, group) and then looked up per option. Applicants are taken
+    in blocks whose arrays stay in the CPU cache, so a city four times larger costs four times
+    as much, not more (the noise is drawn block by block: the same numbers in the same order)."""
+    pc, schools = model.p.school_choice, model.schools
+    rng = model.rng_for("enrollment")
+    group = opt_group.astype(np.int16)
+    prospects = (pc.beta_prospects * family_prospects(model)).astype(np.float32)
+    fixed = (pc.beta_reputation * schools.reputation).astype(np.float32)
+    m = ids.shape[1] // max(considered.shape[1], 1)
+    u = np.empty(ids.shape, dtype=np.float32)
+    for lo in range(0, len(ids), _BLOCK):
+        hi = lo + _BLOCK
+        block_ids = ids[lo:hi]
+        g = group.take(block_ids, mode="clip")  # ids of -1 read option 0, masked below
+        per_school = pc.beta_distance_per_km * km[lo:hi]
+        per_school += fixed[considered[lo:hi]]
+        ub = u[lo:hi]
+        ub[:] = np.repeat(per_school, m, axis=1)
+        ub += prospects[g]
+        ub += np.take_along_axis(np.float32(pc.beta_interest) * interest[lo:hi].astype(np.float32),
+                                 g, axis=1)
+        ub -= np.log(-np.log(rng.random(ub.shape, dtype=np.float32) + np.float32(1e-12)))
+        ub[block_ids < 0] = -np.inf
+    return u
+
+
+_BLOCK = 2048  # applicants per block of choice_utility: (2048, C) float32 arrays are ~0.5 MB
+
+
+def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np.ndarray,
+           rounds: int):
+    """Proposal rounds with ability priority over choice sets.
+
+    ``utility`` and ``ids`` are (n, C): each applicant's options and their utilities (-inf for
+    none). Returns (assigned option id or -1, first-choice option id or -1)."""
+    n, n_cols = utility.shape
+    assigned = np.full(n, -1, dtype=np.int64)
+    if n == 0 or n_cols == 0 or seats.size == 0:
+        return assigned, np.full(n, -1, dtype=np.int64)
+    u = utility
+    seats = seats.astype(np.int64).copy()
+    best = np.argmax(u, axis=1)
+    first_choice = np.where(np.isfinite(u[np.arange(n), best]), ids[np.arange(n), best], -1)
+    active = np.arange(n)
+    for round_ in range(rounds):
+        if active.size == 0:
+            break
+        col = best if round_ == 0 else np.argmax(u[active], axis=1)  # everyone's first choice
+        has_option = np.isfinite(u[active, col])
+        active, col = active[has_option], col[has_option]
+        pick = ids[active, col]
+        order = np.lexsort((-priority[active], pick))
+        who, where, where_col = active[order], pick[order], col[order]
+        rank = np.arange(len(where)) - np.searchsorted(where, where, side="left")
+        accept = rank < seats[where]
+        assigned[who[accept]] = where[accept]
+        seats -= np.bincount(where[accept], minlength=seats.size)
+        active = who[~accept]
+        u[active, where_col[~accept]] = -np.inf
+        # Options that filled up are closed to everyone still looking (id -1 reads the
+        # appended False: no option there to close).
+        full = np.append(seats <= 0, False)
+        if full[:-1].any() and active.size:
+            r, c = np.nonzero(full[ids[active]])
+            u[active[r], c] = -np.inf
+    return assigned, first_choice
+
+
+def _book_intake(model, track: int, opt_school, opt_group, assigned, first_choice) -> None:
+    """Record entrants and applications by school and group; update the under-enrolment count."""
+    schools, S, G = model.schools, model.schools.n, len(model.groups)
+    placed = assigned >= 0
+    entrants = np.zeros((S, G))
+    np.add.at(entrants, (opt_school[assigned[placed]], opt_group[assigned[placed]]), 1)
+    apps = np.zeros((S, G))
+    has_first = first_choice >= 0
+    np.add.at(apps, (opt_school[first_choice[has_first]], opt_group[first_choice[has_first]]), 1)
+    model.record_year("entrants_by_school_group", entrants)
+    model.record_year("applications_by_school_group", apps)
+    model.record_year(f"entrants_by_group.{track}", entrants.sum(axis=0))
+    model.flow(f"entrants.{('secondary', 'higher')[track]}", placed.sum())
+
+    of_track = schools.offered & (schools.track == track)[:, None]
+    under = entrants * model.persons_per_agent < model.p.major_adjustment.min_entrants
+    schools.under_years[:] = np.where(of_track & under, schools.under_years + 1,
+                                      np.where(of_track, 0, schools.under_years))
+
+
+def _enrol_new(model, track: int, home, ability, interest_own, school, group) -> np.ndarray:
+    """Rows for admitted applicants who were not students before; returns their indices."""
+    return model.students.append(
+        len(home),
+        home=home,
+        ability=ability,
+        attachment=draw_attachment(model, len(home)),
+        interest_own=interest_own,
+        track=track,
+        school=school,
+        group=group,
+        year=1,
+        state=State.ENROLLED,
+        entry_year=model.year,
+    )
+
+
+def _admit(model, track: int, home, ability, interest, considered_schools: int):
+    """One track's admission: its open majors, each applicant's choice set and utilities,
+    rationing, and the intake books. Returns (school of each option, group of each option,
+    option each applicant got or -1)."""
+    opt_school, opt_group, seats = open_majors(model.schools, track, model.rng_for("enrollment"))
+    ids, considered, km = choice_sets(model, home, opt_school, considered_schools)
+    u = choice_utility(model, interest, opt_group, ids, considered, km)
+    assigned, first = ration(u, ids, ability, seats, model.p.school_choice.admission_rounds)
+    _book_intake(model, track, opt_school, opt_group, assigned, first)
+    return opt_school, opt_group, assigned
+
+
+def admit_secondary(model) -> None:
+    """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
+    d, rng = model.p.demography, model.rng_for("enrollment")
+    expected = cohort_size(model, model.year) * (1 - d.general_track_share) * d.vocational_uptake
+    n = int(stochastic_round(rng, expected / model.persons_per_agent))
+    home = model.city.sample_cells(rng, n, model.city.population)
+    ability = rng.normal(0.0, 1.0, n).astype(np.float32)
+    interest = draw_interest(model, n)
+    opt_school, opt_group, assigned = _admit(model, SECONDARY, home, ability, interest,
+                                             model.p.school_choice.schools_considered)
+
+    placed = np.flatnonzero(assigned >= 0)
+    o = assigned[placed]
+    idx = _enrol_new(model, SECONDARY, home[placed], ability[placed],
+                     interest[placed, opt_group[o]], opt_school[o], opt_group[o])
+    model.add_student_agents(idx)
+
+
+def admit_higher(model) -> None:
+    """Summer: higher-vocational colleges admit secondary graduates and the general-track pool."""
+    st, rng, G = model.students, model.rng_for("enrollment"), len(model.groups)
+    progressors = np.flatnonzero(
+        (st.view("state") == State.FURTHER_STUDY)
+        & (st.view("track") == SECONDARY)
+        & (st.view("grad_year") == model.year)
+    )
+    # A progressor's tastes: their interest in the group they studied, the rest spread evenly.
+    own = st.interest_own[progressors]
+    prog_interest = np.repeat(((1.0 - own) / (G - 1))[:, None], G, axis=1)
+    prog_interest[np.arange(len(progressors)), st.group[progressors]] = own
+
+    d = model.p.demography
+    cohort_index = cohort_size(model, model.year - 3) / d.junior_high_graduates
+    n_pool = int(stochastic_round(
+        rng, d.higher_entrants_from_general * cohort_index / model.persons_per_agent))
+    pool_home = model.city.sample_cells(rng, n_pool, model.city.population)
+    pool_ability = rng.normal(0.0, 1.0, n_pool).astype(np.float32)
+    pool_interest = draw_interest(model, n_pool)
+
+    home = np.r_[st.home[progressors], pool_home]
+    ability = np.r_[st.ability[progressors], pool_ability]
+    interest = np.vstack([prog_interest, pool_interest])
+    opt_school, opt_group, assigned = _admit(model, HIGHER, home, ability, interest,
+                                             model.p.school_choice.colleges_considered)
+
+    n_prog = len(progressors)
+    got = np.flatnonzero(assigned[:n_prog] >= 0)
+    rows, o = progressors[got], assigned[got]
+    st.track[rows] = HIGHER
+    st.school[rows] = opt_school[o]
+    st.group[rows] = opt_group[o]
+    st.interest_own[rows] = prog_interest[got, opt_group[o]]
+    st.year[rows] = 1
+    st.state[rows] = State.ENROLLED
+    st.entry_year[rows] = model.year
+    st.was_secondary[rows] = True
+    st.dropout_hazard[rows] = np.nan  # a new track, a new hazard
+
+    pool_got = np.flatnonzero(assigned[n_prog:] >= 0)
+    o = assigned[n_prog + pool_got]
+    new = _enrol_new(model, HIGHER, pool_home[pool_got], pool_ability[pool_got],
+                     pool_interest[pool_got, opt_group[o]], opt_school[o], opt_group[o])
+    model.add_student_agents(np.r_[rows, new])
+
+
+def seed_initial_students(model) -> None:
+    """The city as it stands at the start: every year of every programme already enrolled."""
+    p, rng, schools, city = model.p, model.rng_for("initial students"), model.schools, model.city
+    years = p.students.programme_years
+    dropout = np.array([p.students.dropout_secondary_per_year, p.students.dropout_higher_per_year])
+    start = p.run.start_year
+    for s in range(schools.n):  # a loop over schools; students are drawn in blocks
+        track = int(schools.track[s])
+        groups = np.flatnonzero(schools.offered[s])
+        # Cohort y entered y years ago and has been thinned by y - 0.6 years of drop-out.
+        counts = np.concatenate([
+            stochastic_round(rng, schools.seats[s, groups] * p.schools.initial_fill
+                             * (1 - dropout[track]) ** (y - 0.6))
+            for y in range(1, years + 1)
+        ])
+        n = int(counts.sum())
+        if n == 0:
+            continue
+        group = np.repeat(np.tile(groups, years), counts)  # counts are laid out year by group
+        year = np.repeat(np.repeat(np.arange(1, years + 1), len(groups)), counts)
+        km = city.km(np.arange(city.n_cells), np.full(city.n_cells, schools.cell[s]))
+        home = city.sample_cells(rng, n, city.population * np.exp(
+            p.school_choice.beta_distance_per_km * km))
+        alpha = p.students.interest_concentration * model.preference
+        interest_own = rng.beta(alpha[group], alpha.sum() - alpha[group])
+        idx = model.students.append(
+            n,
+            home=home,
+            ability=rng.normal(0.0, 1.0, n),
+            attachment=draw_attachment(model, n),
+            interest_own=interest_own,
+            track=track,
+            school=s,
+            group=group,
+            year=year,
+            state=State.ENROLLED,
+            entry_year=start - year,
+        )
+        model.add_student_agents(idx)

@@ -1,0 +1,129 @@
+"""Enterprises: where they are, how they grow, and the skilled vacancies they post.
+
+Each enterprise belongs to one sector of the "6+3+X" system (and, in the 6+3, to one of its key
+industry chains). Employment follows the sector's trend plus a persistent sector shock and an
+idiosyncratic monthly shock. Each spring an enterprise posts graduate vacancies in proportion
+to its size, raised by last year's growth, spread over major groups: mostly its own sector's
+group, the rest evenly over the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.city import City
+from sim.params import Params
+
+
+@dataclass
+class EnterpriseTable:
+    sector: np.ndarray          # (E,) int: sector index = major group it hires most from
+    chain: np.ndarray           # (E,) int: key industry chain id, -1 outside the 20 chains
+    cell: np.ndarray            # (E,) int: flat cell id
+    employees: np.ndarray       # (E,) float: persons
+    employees_year_start: np.ndarray  # (E,) float: employment last January (for growth)
+    growth_last_year: np.ndarray      # (E,) float: relative employment change over last year
+    wage_index: np.ndarray      # (E,) float: pay relative to the city's graduate wage
+    leading: np.ndarray         # (E,) bool: one of the city's largest (leading) firms
+    vacancies: np.ndarray       # (E, G) int: open graduate vacancies (agents) this season
+    unfilled_last: np.ndarray   # (E,) int: vacancies left unfilled at the close of last season
+    propensity: np.ndarray      # (E,) float in [0, 1]: propensity to cooperate with schools
+    sector_shock: np.ndarray    # (G,) float: current yearly sector growth shock
+
+    @property
+    def n(self) -> int:
+        return len(self.sector)
+
+
+def build_enterprises(p: Params, city: City, rng: np.random.Generator) -> EnterpriseTable:
+    pe, sectors = p.enterprises, list(p.sectors.values())
+    G = len(sectors)
+    share = np.array([s.enterprise_share for s in sectors])
+    sector = rng.choice(G, size=pe.n, p=share).astype(np.int16)
+
+    # Key industry chains: each sector's chains get consecutive ids; firms pick one at random.
+    n_chains = np.array([s.chains for s in sectors])
+    first_chain = np.r_[0, np.cumsum(n_chains)[:-1]]
+    pick = (rng.random(pe.n) * np.maximum(n_chains[sector], 1)).astype(int)
+    chain = np.where(n_chains[sector] > 0, first_chain[sector] + pick, -1).astype(np.int16)
+
+    in_park = rng.random(pe.n) < p.city.enterprise_park_share
+    cell = city.sample_cells(rng, pe.n, city.population)
+    park = rng.integers(0, len(city.parks), size=pe.n)
+    for k in range(len(city.parks)):  # a loop over parks, not firms
+        at = np.flatnonzero(in_park & (park == k))
+        cell[at] = city.sample_near(rng, len(at), city.parks[k], p.city.park_sigma_cells)
+
+    employees = np.maximum(rng.lognormal(pe.size_log_mean, pe.size_log_sd, pe.n), pe.min_employees)
+    wage_sector = np.array([s.wage_index for s in sectors])[sector]
+    log_size = np.log(employees / np.median(employees))
+    wage_index = wage_sector * np.exp(pe.wage_size_elasticity * log_size + rng.normal(0, pe.wage_sd, pe.n))
+    n_leading = max(1, int(round(pe.leading_firm_share * pe.n)))
+    leading = np.zeros(pe.n, dtype=bool)
+    leading[np.argsort(-employees)[:n_leading]] = True
+
+    return EnterpriseTable(
+        sector=sector,
+        chain=chain,
+        cell=cell.astype(np.int32),
+        employees=employees,
+        employees_year_start=employees.copy(),
+        growth_last_year=np.array([sectors[s].growth for s in sector]),
+        wage_index=wage_index,
+        leading=leading,
+        vacancies=np.zeros((pe.n, G), dtype=np.int32),
+        unfilled_last=np.zeros(pe.n, dtype=np.int64),
+        propensity=rng.beta(p.partnerships.propensity_alpha, p.partnerships.propensity_beta, pe.n),
+        sector_shock=np.zeros(G),
+    )
+
+
+def sector_growth(p: Params) -> np.ndarray:
+    return np.array([s.growth for s in p.sectors.values()])
+
+
+def new_year_shocks(model) -> None:
+    """January: draw this year's sector shocks (AR(1)) and book last year's growth."""
+    e, pe = model.enterprises, model.p.enterprises
+    e.sector_shock[:] = pe.sector_shock_persistence * e.sector_shock + model.rng_for("labour demand").normal(
+        0.0, pe.sector_shock_sd, len(e.sector_shock)
+    )
+    e.growth_last_year[:] = e.employees / e.employees_year_start - 1.0
+    e.employees_year_start[:] = e.employees
+
+
+def employment_dynamics(model) -> None:
+    """Every month: employment moves with sector trend, sector shock and own shock."""
+    e, pe = model.enterprises, model.p.enterprises
+    monthly = (sector_growth(model.p) + e.sector_shock)[e.sector] / 12.0
+    noise = model.rng_for("labour demand").normal(0.0, pe.shock_sd_per_month, e.n)
+    e.employees *= np.exp(monthly + noise)
+    np.maximum(e.employees, 1.0, out=e.employees)
+
+
+def group_mix(model) -> np.ndarray:
+    """(E, G) share of each enterprise's graduate vacancies by major group."""
+    e, G = model.enterprises, len(model.groups)
+    own = model.p.enterprises.own_group_share
+    mix = np.full((e.n, G), (1.0 - own) / (G - 1))
+    mix[np.arange(e.n), e.sector] = own
+    return mix
+
+
+def expected_vacancies(model) -> np.ndarray:
+    """(E,) expected graduate vacancies this year, in agents."""
+    e, pe = model.enterprises, model.p.enterprises
+    rate = pe.hiring_rate_per_year * np.maximum(0.0, 1.0 + pe.growth_hiring_coef * e.growth_last_year)
+    return e.employees * rate / model.persons_per_agent
+
+
+def post_vacancies(model) -> None:
+    """Spring recruitment: each enterprise posts its graduate vacancies for the season."""
+    e = model.enterprises
+    total = model.rng_for("labour demand").poisson(expected_vacancies(model))
+    e.vacancies[:] = model.rng_for("labour demand").multinomial(total, group_mix(model))
+    by_group = e.vacancies.sum(axis=0)
+    model.record_year("vacancies_by_group", by_group)
+    model.flow("vacancies.posted", by_group.sum())

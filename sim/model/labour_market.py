@@ -1,0 +1,210 @@
+"""Graduation destinations: job search, hiring and retention in the city.
+
+In each search month there are ``rounds_per_month`` rounds. In each, every graduate still
+searching comes across ``candidates_seen`` open posts (more with the platform): a share
+``own_group_draw_share_{track}`` among posts in the graduate's major group (school
+recommendation), the rest among all open posts. A post is matched if its group is the
+graduate's. An opening at distance ``d`` km is seen with
+probability ``exp(-d / search_decay_km)`` (farther with the platform). An order-class sponsor's
+or apprenticeship host's post is always seen. The graduate compares the best opening seen with
+leaving the city, further study and waiting:
+
+    U_local   = b_w ln(wage index_e * (1 or unmatched factor)) + b_match * matched
+                + b_km * km(home, e) + b_attach * attachment + retention bonus
+                (+ sponsor or host bonus for one's own trainer) + Gumbel
+    U_outside = b_w ln(mean local wage index * (1 + premium)) - moving cost + Gumbel
+    U_study   = c_study(track) + b_ability * ability + Gumbel
+    U_wait    = c_wait + Gumbel
+
+(pay is relative to the track's graduate wage, which cancels across options). An enterprise
+receiving more applicants than open posts in a group hires its own trainees first, then the
+best by ``w_ability * ability + w_match * matched + w_certificate * 1+X certificate``; the
+rejected search again. Leaving, studying and waiting are final: waiting (for an exam, military
+service, a family business) means not employed. Whoever is still searching when the season
+closes takes their best non-local option. Unfilled vacancies at the close are the city's
+skills shortage.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.students import DESTINATIONS, HIGHER, SECONDARY, TRACKS, State
+
+_LOCAL, _OUTSIDE, _STUDY, _WAIT = 0, 1, 2, 3
+
+
+def _gumbel(rng, shape):
+    return -np.log(-np.log(rng.random(shape) + 1e-12))
+
+
+def outside_options(model, idx: np.ndarray) -> np.ndarray:
+    """(n, 3) utilities of leaving the city, further study and waiting, with noise."""
+    lm, st = model.p.labour_market, model.students
+    track = st.track[idx]
+    mean_index = float(np.average(model.enterprises.wage_index, weights=model.enterprises.employees))
+    u = np.empty((len(idx), 3))
+    u[:, 0] = lm.beta_log_wage * np.log(mean_index * (1.0 + lm.outside_wage_premium)) - lm.outside_moving_cost
+    u[:, 1] = (np.where(track == SECONDARY, lm.further_study_secondary, lm.further_study_higher)
+               + lm.further_study_ability * st.ability[idx])
+    u[:, 2] = np.where(track == SECONDARY, lm.wait_utility_secondary, lm.wait_utility_higher)
+    return u + _gumbel(model.rng_for("labour market"), u.shape)
+
+
+def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int):
+    """Posts that graduates of ``group`` come across: (firm, post group) arrays of shape (n, k).
+
+    Graduates come across individual open posts, so the chance that a post is in their own
+    major group is the share of such posts, whatever the scale. A share
+    ``own_group_draw_share_{track}`` of the k draws is made among posts in the graduate's own
+    group (the school-recommendation channel), the rest among all open posts."""
+    ent, rng, lm = model.enterprises, model.rng_for("labour market"), model.p.labour_market
+    n, G = len(group), ent.vacancies.shape[1]
+    flat = ent.vacancies.ravel()
+    if k == 0 or flat.sum() == 0:
+        empty = np.empty((n, 0), dtype=np.int64)
+        return empty, empty
+    post = _draw(flat, rng.random((n, k)))
+    firm, post_group = post // G, post % G
+    shares = (lm.own_group_draw_share_secondary, lm.own_group_draw_share_higher)
+    for t, share in ((SECONDARY, shares[0]), (HIGHER, shares[1])):
+        k_own = int(round(k * share))
+        u = rng.random((n, k_own))
+        for g in np.unique(group):  # a loop over major groups, not graduates
+            rows = np.flatnonzero((group == g) & (track == t))
+            if rows.size and ent.vacancies[:, g].any():
+                firm[rows, :k_own] = _draw(ent.vacancies[:, g], u[rows])
+                post_group[rows, :k_own] = g
+    return firm, post_group
+
+
+def _draw(weights: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Indices drawn with probability proportional to ``weights``, one per ``uniform`` value.
+
+    Most (firm, group) cells have no open post, so the search runs over the open ones only
+    (same draws as over all of them: a zero weight adds nothing to the cumulative sum)."""
+    open_ = np.flatnonzero(weights)
+    cdf = np.cumsum(weights[open_], dtype=np.float64)
+    return open_[np.searchsorted(cdf, uniform * cdf[-1], side="right")]
+
+
+def _settle(model, idx: np.ndarray, state: State) -> None:
+    """Give graduates ``idx`` their final destination and count it."""
+    if idx.size == 0:
+        return
+    st = model.students
+    st.state[idx] = state
+    name = DESTINATIONS[state]
+    track = st.track[idx]
+    for t in (SECONDARY, HIGHER):
+        n = int((track == t).sum())
+        model.flow(f"destination.{TRACKS[t]}.{name}", n)
+    model.remove_student_agents(idx)
+
+
+def _search_round(model, closing: bool) -> None:
+    st, ent, lm, rng = model.students, model.enterprises, model.p.labour_market, model.rng_for("labour market")
+    idx = np.flatnonzero(st.view("state") == State.SEARCHING)
+    if idx.size == 0:
+        return
+    n = idx.size
+    other = outside_options(model, idx)
+
+    # Openings drawn in proportion to open posts, plus the post an order-class sponsor or an
+    # apprenticeship host holds for the graduate (always seen, worth a bonus).
+    group = st.group[idx].astype(np.int64)
+    cand, cand_group = draw_openings(model, group, st.track[idx], model.candidates_seen())
+    sponsor, host = st.sponsor[idx], st.apprentice_firm[idx]
+    offer = np.where(sponsor >= 0, sponsor, host)
+    offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
+                           model.p.apprenticeship.beta_apprentice_offer)
+    # The trainer's post is in the graduate's group if it has one open there, else its
+    # largest open group.
+    trainer = np.maximum(offer, 0)
+    offer_group = np.where(ent.vacancies[trainer, group] > 0, group,
+                           np.argmax(ent.vacancies[trainer], axis=1))
+    cand = np.column_stack([cand, trainer])
+    cand_group = np.column_stack([cand_group, offer_group])
+    km = model.city.km(st.home[idx][:, None], ent.cell[cand])
+    decay = model.search_decay_km()
+    seen = rng.random(cand.shape) < np.exp(-km / decay) if np.isfinite(decay) else np.ones(cand.shape, bool)
+    seen[:, -1] = offer >= 0
+    is_match = cand_group == group[:, None]
+    # Pay relative to the track's graduate wage (the track's level cancels across options).
+    pay = ent.wage_index[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
+    u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
+         + lm.beta_commute_per_km * km + lm.beta_attachment * st.attachment[idx][:, None]
+         + model.local_job_bonus(idx)[:, None] + _gumbel(rng, cand.shape))
+    u[:, -1] += offer_bonus
+    u[~seen] = -np.inf
+    k = np.argmax(u, axis=1)
+    rows = np.arange(n)
+    best_local, firm, matched = u[rows, k], cand[rows, k], is_match[rows, k]
+    post_group = cand_group[rows, k]
+    own_offer = (k == cand.shape[1] - 1) & (offer >= 0)
+
+    choice = np.argmax(np.column_stack([best_local, other]), axis=1)
+    fallback = 1 + np.argmax(other, axis=1)  # the best option if no local offer comes
+
+    # Applications: one per applicant, to the post chosen. Firms hire their own trainees
+    # first, then rank by ability, major match and certificate, and fill posts in that order.
+    app = np.flatnonzero(choice == _LOCAL)
+    hired = np.zeros(n, dtype=bool)
+    if app.size:
+        f = firm[app]
+        g = post_group[app]
+        score = (lm.employer_ability_weight * st.ability[idx[app]]
+                 + lm.employer_match_weight * matched[app]
+                 + model.p.certificates.employer_weight * st.certificate[idx[app]]
+                 + 100.0 * own_offer[app] + 1e-3 * rng.random(app.size))
+        key = f.astype(np.int64) * len(model.groups) + g
+        order = np.lexsort((-score, key))
+        k_sorted = key[order]
+        rank = np.arange(app.size) - np.searchsorted(k_sorted, k_sorted, side="left")
+        ok = rank < ent.vacancies[f[order], g[order]]
+        take = order[ok]
+        np.subtract.at(ent.vacancies, (f[take], g[take]), 1)
+        hired[app[take]] = True
+        new_hires = idx[app[take]]
+        st.employer[new_hires] = f[take]
+        model.flow("vacancies.filled", take.size)
+        model.flow("order_classes.delivered", int((st.sponsor[new_hires] >= 0).sum()))
+        model.flow("order_classes.hired_by_sponsor",
+                   int((st.sponsor[new_hires] == f[take]).sum()))
+        model.programmes["retention"].pay_stayers(take.size)
+        _settle(model, new_hires[matched[app[take]]], State.LOCAL_MATCHED)
+        _settle(model, new_hires[~matched[app[take]]], State.LOCAL_UNMATCHED)
+
+    # Leaving, studying and waiting are final; a rejected applicant searches again, and at
+    # the close takes their best non-local option instead.
+    final = np.where(choice == _LOCAL, fallback, choice)
+    settles = ~hired & ((choice != _LOCAL) | closing)
+    for option, state in ((_OUTSIDE, State.OUTSIDE), (_STUDY, State.FURTHER_STUDY),
+                          (_WAIT, State.NOT_EMPLOYED)):
+        _settle(model, idx[settles & (final == option)], state)
+
+
+def job_search(model) -> None:
+    """A search month: several rounds of applications; the last month closes the season."""
+    closing = model.month == model.p.labour_market.search_months[-1]
+    rounds = model.p.labour_market.rounds_per_month
+    for r in range(rounds):
+        _search_round(model, closing=closing and r == rounds - 1)
+    if closing:
+        close_season(model)
+
+
+def close_season(model) -> None:
+    """End of recruitment: count unfilled vacancies and each school's graduate outcomes."""
+    ent, st = model.enterprises, model.students
+    unfilled = int(ent.vacancies.sum())
+    model.flow("vacancies.unfilled", unfilled)
+    ent.unfilled_last[:] = ent.vacancies.sum(axis=1)
+    model.record_year("unfilled_by_group", ent.vacancies.sum(axis=0))
+    ent.vacancies[:] = 0
+    grads = np.flatnonzero(st.view("grad_year") == model.year)
+    G = len(model.groups)
+    matched = np.zeros((model.schools.n, G))
+    ok = st.state[grads] == State.LOCAL_MATCHED
+    np.add.at(matched, (st.school[grads[ok]], st.group[grads[ok]]), 1)
+    model.record_year("local_matched_by_school_group", matched)

@@ -1,0 +1,289 @@
+"""``SkillsModel``: the city's vocational-education system as a Mesa model.
+
+One step is one month. ``step()`` runs the processes the calendar lists for the month
+(:mod:`sim.model.calendar`), then records the month's indicators through a Mesa ``DataCollector``.
+``running`` turns False after the last month of the horizon.
+"""
+
+from __future__ import annotations
+
+import gc
+import zlib
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.model import indicators
+from sim.model.agents import Enterprise, School, Student
+from sim.model.budget import Budget
+from sim.model.calendar import build_calendar
+from sim.model.city import build_city
+from sim.model.enrollment import seed_initial_students
+from sim.model.labour_demand import build_enterprises, expected_vacancies, group_mix
+from sim.params import Launch, Params, load_params
+from sim.model.partnerships import PartnershipTable
+from sim.model.programmes import build_programmes
+from sim.model.schools import build_schools
+from sim.model.students import State, StudentArrays
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while agents are created or removed in bulk.
+
+    Each Mesa agent allocates objects the collector tracks (itself and the weak references by
+    which two ``AgentSet``s hold it), so a cohort of tens of thousands triggers hundreds of
+    collections that rescan the city's objects and find nothing: these loops make no garbage
+    cycles. With the collector running throughout, it took about a quarter of a full-scale run.
+    Reference counting still frees removed agents at once; the collector resumes after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class SkillsModel(mesa.Model):
+    """Students, schools and enterprises on a city grid, month by month.
+
+    Attributes:
+        p (Params): the validated parameters in force.
+        city (City): grid, districts, density and parks.
+        students (StudentArrays): every student who ever entered, column-wise.
+        schools (SchoolTable), enterprises (EnterpriseTable): their state, column-wise.
+        groups (list[str]): major groups, one per sector of the "6+3+X" system.
+        aligned (ndarray[bool]): groups serving the 6 leading and 3 emerging industries.
+        year, month (int): the month about to be simulated (or just finished, after the end).
+        indicators (dict): the last month's indicators; ``datacollector`` keeps them all.
+        year_log (dict): per year, arrays the agents' decisions produced (signals, intake).
+        year_totals (dict): per year, the sum of every monthly flow.
+    """
+
+    def __init__(
+        self,
+        params: Params | str | Path | None = None,
+        seed: int | None = None,
+        *,
+        scenario: str = "baseline",
+        replicate: int = 0,
+        **overrides: Any,
+    ):
+        if params is None or isinstance(params, (str, Path)):
+            params = load_params(params)
+        if overrides:
+            params = params.override(overrides, source="SkillsModel keyword arguments")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**32)
+        super().__init__(seed=int(seed))
+        self.seed = int(seed)
+        self.p = params
+        self.scenario = scenario
+        self.replicate = int(replicate)
+        self.persons_per_agent = params.run.persons_per_agent
+        self.groups = list(params.sectors)
+        self.aligned = np.array([s.aligned for s in params.sectors.values()])
+        self.preference = np.array([s.preference for s in params.sectors.values()])
+        self.year, self.month = params.run.start_year, 1
+        self.end_year = params.run.start_year + params.run.years - 1
+        self.year_log: dict[int, dict[str, np.ndarray]] = defaultdict(dict)
+        self.year_totals: dict[int, dict[str, float]] = {}
+        self.cohorts: dict[int, float] = {}
+        self._flows: dict[str, float] = defaultdict(float)
+        self.dates: list[tuple[int, int]] = []
+        self.year_stocks: dict[int, dict[str, float]] = {}
+
+        # The city and its fixed agents.
+        self._streams: dict[str, np.random.Generator] = {}
+        self.city = build_city(params.city, self.rng_for("city"), self.random)
+        self._cells = [self.city.cell(i) for i in range(self.city.n_cells)]
+        self.schools = build_schools(params, self.city, self.rng_for("schools"))
+        self.enterprises = build_enterprises(params, self.city, self.rng_for("enterprises"))
+        self.school_agents = [School(self, i, self._cells[c]) for i, c in enumerate(self.schools.cell)]
+        for i, c in enumerate(self.enterprises.cell):  # registered with the model by Mesa
+            Enterprise(self, i, self._cells[c])
+
+        # Students already in every year of study.
+        self.students = StudentArrays(capacity=int(150_000 / self.persons_per_agent))
+        self._student_agents: dict[int, Student] = {}
+        seed_initial_students(self)
+        self._seed_history()
+
+        # The government's budget, partnerships, and the plan's programmes.
+        self.budget = Budget(self, params)
+        self.partnerships = PartnershipTable(self.schools.n, self.enterprises.n)
+        self.programmes = build_programmes(self)
+        for programme in self.programmes.values():
+            programme.setup()
+        self.calendar = build_calendar(params, self.programmes)
+
+        self.indicators = indicators.month_end(self, {})
+        self.datacollector = mesa.DataCollector(model_reporters=indicators.reporters())
+        self.running = True
+
+    # -- the step ---------------------------------------------------------------------------
+    def step(self) -> None:
+        """Simulate one month: the calendar's processes, then the month's indicators."""
+        if not self.running:
+            return
+        self._flows = defaultdict(float)
+        for _name, process in self.calendar.processes(self.month):
+            process(self)
+        self.indicators = indicators.month_end(self, self._flows)
+        self.year_stocks[self.year] = self.indicators
+        totals = self.year_totals.setdefault(self.year, defaultdict(float))
+        for name, value in self._flows.items():
+            totals[name] += value
+        self.datacollector.collect(self)
+        self.dates.append((self.year, self.month))
+        if self.year == self.end_year and self.month == 12:
+            self.running = False
+            return
+        self.month += 1
+        if self.month > 12:
+            self.year, self.month = self.year + 1, 1
+
+    def release(self) -> None:
+        """Let go of this finished model so its memory can be freed.
+
+        Mesa 3.3 numbers agents with a class-level ``Agent._ids`` dict keyed by model, which
+        keeps every model ever built alive; a worker running many replicates would grow by a
+        whole city per run. Call this once the outputs have been taken."""
+        mesa.Agent._ids.pop(self, None)
+
+    def run(self) -> "SkillsModel":
+        """Run to the horizon."""
+        while self.running:
+            self.step()
+        return self
+
+    # -- outputs ----------------------------------------------------------------------------
+    def annual(self) -> pd.DataFrame:
+        """Targets per year in the ``annual.parquet`` schema."""
+        return indicators.annual_table(self)
+
+    def monthly(self) -> pd.DataFrame:
+        """Monthly indicators in the tidy ``monthly.parquet`` schema."""
+        wide = self.datacollector.get_model_vars_dataframe()
+        wide.insert(0, "date", pd.to_datetime([f"{y}-{m:02d}-01" for y, m in self.dates]))
+        long = wide.melt(id_vars="date", var_name="indicator", value_name="value")
+        long.insert(0, "seed", self.seed)
+        long.insert(0, "replicate", self.replicate)
+        long.insert(0, "scenario", self.scenario)
+        return long.astype({"value": "float64", "seed": "int64", "replicate": "int64"})
+
+    # -- bookkeeping used by the processes --------------------------------------------------
+    def flow(self, name: str, amount: float) -> None:
+        """Count ``amount`` (agents, or yuan for spending) toward a monthly flow indicator."""
+        self._flows[name] += float(amount)
+
+    def record_year(self, name: str, value) -> None:
+        """Accumulate an array produced by agents' decisions into this year's log."""
+        log = self.year_log[self.year]
+        log[name] = log[name] + value if name in log else np.asarray(value, dtype=float).copy()
+
+    def add_student_agents(self, idx: np.ndarray) -> None:
+        """Create the Mesa agents of students who just entered (the one per-student loop)."""
+        cells, agents = self._cells, self._student_agents
+        homes = [cells[c] for c in self.students.home[idx].tolist()]
+        with _collector_paused():
+            for i, cell in zip(idx.tolist(), homes):
+                agents[i] = Student(self, i, cell)
+
+    def remove_student_agents(self, idx: np.ndarray) -> None:
+        """Remove the Mesa agents of students who left the vocational system."""
+        pop = self._student_agents.pop
+        with _collector_paused():
+            for i in idx.tolist():
+                agent = pop(i, None)
+                if agent is not None:
+                    agent.remove()
+
+    def enrolled_by_group(self) -> np.ndarray:
+        st = self.students
+        enrolled = st.view("state") == State.ENROLLED
+        return np.bincount(st.view("group")[enrolled], minlength=len(self.groups)).astype(float)
+
+    def final_year_by_group(self) -> np.ndarray:
+        st = self.students
+        final = (st.view("state") == State.ENROLLED) & (st.view("year") >= self.p.students.programme_years)
+        return np.bincount(st.view("group")[final], minlength=len(self.groups)).astype(float)
+
+    @property
+    def month_index(self) -> int:
+        """Months since the start (0 = the first month)."""
+        return (self.year - self.p.run.start_year) * 12 + self.month - 1
+
+    def rng_for(self, process: str) -> np.random.Generator:
+        """The random stream of one process, seeded from the run's seed and the process name.
+
+        Each process draws from its own stream, so changing one programme's lever leaves every
+        other process's draws as they were: common random numbers then cancel noise between
+        scenarios and sweep points instead of reshuffling everything after the first change."""
+        rng = self._streams.get(process)
+        if rng is None:
+            rng = np.random.default_rng([self.seed, zlib.crc32(process.encode())])
+            self._streams[process] = rng
+        return rng
+
+    def launched(self, levers: Launch) -> bool:
+        """True if a programme is enabled and its launch month has come."""
+        return levers.enabled and (self.year, self.month) >= levers.launch_year_month
+
+    def ledger(self) -> pd.DataFrame:
+        """Budget allocated and spent by year and programme, with outcomes and cost per outcome."""
+        return indicators.ledger_table(self)
+
+    # -- hooks that levers and programmes change --------------------------------------------
+    @property
+    def platform_on(self) -> bool:
+        return self.programmes["platform"].on
+
+    @property
+    def joint_meeting(self):
+        return self.programmes["joint_meeting"]
+
+    def signal_settings(self) -> tuple[int, bool, float]:
+        """(lag in years, sees pipeline, noise sd) of the demand signal schools read."""
+        if self.platform_on:
+            return 0, True, self.p.platform.signal_noise_sd
+        pm = self.p.major_adjustment
+        return pm.signal_lag_years, pm.signal_sees_pipeline, pm.signal_noise_sd
+
+    def search_decay_km(self) -> float:
+        """Distance scale over which graduates see local openings (wider on the platform)."""
+        factor = self.p.platform.search_decay_factor if self.platform_on else 1.0
+        return self.p.labour_market.search_decay_km * factor
+
+    def candidates_seen(self) -> int:
+        """Local openings a graduate draws per search round."""
+        k = self.p.labour_market.candidates_seen
+        return int(round(k * self.p.platform.candidates_factor)) if self.platform_on else k
+
+    def partner_search_decay_km(self) -> float:
+        """Distance scale over which firms look for partner schools."""
+        factor = self.p.platform.search_decay_factor if self.platform_on else 1.0
+        return self.p.partnerships.search_decay_km * factor
+
+    def local_job_bonus(self, idx: np.ndarray) -> np.ndarray:
+        """Extra utility of a local job for graduates ``idx`` (retention measures)."""
+        return self.programmes["retention"].local_job_bonus(self.students.attachment[idx])
+
+    # -- start-up -----------------------------------------------------------------------------
+    def _seed_history(self) -> None:
+        """Years before the start: demand and supply as they stand (a steady-state assumption)."""
+        vacancies = (expected_vacancies(self)[:, None] * group_mix(self)).sum(axis=0)
+        graduates = self.final_year_by_group()
+        for back in range(1, 11):
+            self.year_log[self.year - back] = {
+                "vacancies_by_group": vacancies.copy(),
+                "graduates_by_group": graduates.copy(),
+                # Applications as many as seats: no over- or under-subscription on record.
+                "applications_by_school_group": self.schools.seats.copy(),
+            }

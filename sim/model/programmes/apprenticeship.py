@@ -1,0 +1,123 @@
+"""Apprenticeship (T5): modern apprenticeship for students and new-type apprenticeship for staff.
+
+Each September every enterprise decides whether to take apprentices this year. The decision
+weighs the net cost per apprentice against the subsidy (while the apprenticeship line can pay)
+and what similar firms nearby did last year (same sector and district):
+
+    P(take) = execution * propensity_e
+              * logistic(base + peer_weight * peer share - (net cost - subsidy) / scale)
+
+taken separately for students (modern apprenticeship: ``students_per_100_staff`` second-year
+students of its sector's major at a partner school, more if they share a training base) and for
+employees (new-type apprenticeship: ``employees_per_100_staff`` staff for ``newtype_months``).
+Apprentices drop out at ``dropout_per_year``; a student apprentice who graduates gets the host
+firm's post with ``beta_apprentice_offer`` extra utility. T5 counts apprentices started per year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.enrollment import stochastic_round
+from sim.model.students import RowsBySchoolGroup, State
+from sim.model.programmes import Programme, logistic
+
+
+class Apprenticeship(Programme):
+    name = "apprenticeship"
+    budget_line = "apprenticeship"
+
+    def __init__(self, model, levers):
+        super().__init__(model, levers)
+        n = model.enterprises.n
+        self.newtype_active = np.zeros(n, dtype=np.int64)   # employee apprentices in training (agents)
+        self.hosted_last_year = np.zeros(n, dtype=bool)
+
+    def schedule(self):
+        return [(None, "apprenticeship progress", self.progress),
+                (self.levers.month, "apprenticeship intake", self.intake)]
+
+    def _peer_share(self, model) -> np.ndarray:
+        """(E,) share of same-sector firms in the same district that hosted apprentices."""
+        ent = model.enterprises
+        district = model.city.district[ent.cell]
+        key = ent.sector.astype(np.int64) * (district.max() + 1) + district
+        hosts = np.bincount(key, weights=self.hosted_last_year, minlength=key.max() + 1)
+        firms = np.bincount(key, minlength=key.max() + 1)
+        return hosts[key] / np.maximum(firms[key], 1)
+
+    def _decide(self, model, net_cost, subsidy, count, line_unit, u):
+        """Vectorised decisions: subsidised where the line can pay, in a random order.
+
+        Returns (takes apprentices, is subsidised); the caller pays for those it places."""
+        lv, ent = self.levers, model.enterprises
+        base = lv.base_log_odds + lv.peer_weight * self._peer_share(model)
+        scale = self.execution() * ent.propensity
+        p_with = scale * logistic(base - (net_cost - subsidy) / lv.decision_scale_yuan)
+        p_without = scale * logistic(base - net_cost / lv.decision_scale_yuan)
+        want = u < p_with
+        order = self.rng.permutation(np.flatnonzero(want))
+        cost = count[order] * line_unit
+        covered = np.cumsum(cost) <= model.budget.available[self.budget_line] + 1e-6
+        subsidised = np.zeros(ent.n, dtype=bool)
+        subsidised[order[covered]] = True
+        take = subsidised | (u < p_without)
+        return take, subsidised
+
+    def intake(self, model) -> None:
+        if not self.active:
+            return
+        lv, ent, st, ppa = self.levers, model.enterprises, model.students, model.persons_per_agent
+        staff = ent.employees
+        # New-type apprenticeship: employees, enterprise-led.
+        n_emp = stochastic_round(self.rng, staff * lv.employees_per_100_staff / 100.0 / ppa)
+        unit = lv.subsidy_per_employee_yuan * lv.newtype_months / 12.0 * ppa
+        take_emp, paid = self._decide(model, lv.net_cost_employee_yuan, lv.subsidy_per_employee_yuan,
+                                      n_emp, unit, self.rng.random(ent.n))
+        started_emp = int(n_emp[take_emp].sum())
+        model.budget.pay(self.budget_line, float(n_emp[paid].sum()) * unit)
+        self.newtype_active[take_emp] += n_emp[take_emp]
+
+        # Modern apprenticeship: students, school-led, at partner schools.
+        shares_base = model.partnerships.base.any(axis=0)
+        factor = np.where(shares_base, model.p.training_bases.apprentice_capacity_factor, 1.0)
+        n_stu = stochastic_round(self.rng, staff * lv.students_per_100_staff / 100.0 / ppa * factor)
+        unit = lv.subsidy_per_student_yuan * ppa
+        take_stu, paid = self._decide(model, lv.net_cost_student_yuan, lv.subsidy_per_student_yuan,
+                                      n_stu, unit, self.rng.random(ent.n))
+        eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.student_year)
+                    & (st.view("apprentice_firm") < 0))
+        started_stu = 0
+        by_major = RowsBySchoolGroup(st, eligible, len(model.groups))
+        for e in np.flatnonzero(take_stu):  # a loop over host firms, not students
+            school, pool = self.partner_students(e, by_major, eligible)
+            if school < 0:
+                continue
+            take = self.rng.permutation(pool)[: n_stu[e]]
+            if take.size == 0:
+                continue
+            st.apprentice_firm[take] = e
+            eligible[take] = False
+            if paid[e]:
+                model.budget.pay(self.budget_line, take.size * unit)
+            model.partnerships.touch(school, e, model.year)
+            model.partnerships.apprentices[school, e] += take.size
+            started_stu += take.size
+        # Peers see the decision to take apprentices (not how many came), whatever the scale.
+        self.hosted_last_year = take_emp | take_stu
+        model.flow("apprentices.started_students", started_stu)
+        model.flow("apprentices.started_employees", started_emp)
+
+    def progress(self, model) -> None:
+        """Every month: apprentices drop out; employee apprenticeships complete."""
+        lv, rng, st = self.levers, self.rng, model.students
+        monthly_drop = 1.0 - (1.0 - lv.dropout_per_year) ** (1.0 / 12.0)
+        if self.newtype_active.any():
+            dropped = rng.binomial(self.newtype_active, monthly_drop)
+            self.newtype_active -= dropped
+            done = rng.binomial(self.newtype_active, 1.0 / lv.newtype_months)
+            self.newtype_active -= done
+            model.flow("apprentices.completed_employees", int(done.sum()))
+        holders = np.flatnonzero((st.view("apprentice_firm") >= 0) & (st.view("state") == State.ENROLLED))
+        quit_ = holders[rng.random(holders.size) < monthly_drop]
+        st.apprentice_firm[quit_] = -1

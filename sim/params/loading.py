@@ -1,0 +1,69 @@
+"""Reading parameter files: TOML, ``base = ...`` chains, overrides, validation."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sim.params.base import BASELINE_PATH, MISSING, ParamError
+from sim.params.keys import apply_overrides
+from sim.params.schema import Params, check_keys, validate
+
+
+def read_toml(path: str | Path) -> dict:
+    """Parse a TOML file, turning I/O and syntax problems into :class:`ParamError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamError(str(path), "<file>", MISSING, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParamError(str(path), "<file>", MISSING, f"cannot read file: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ParamError(str(path), "<file>", MISSING, f"malformed TOML: {exc}") from None
+
+
+def load_params(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> Params:
+    """Load and validate a parameter file, then apply and validate dotted-key overrides.
+
+    A scenario file may start with ``base = "baseline.toml"`` (relative to itself): it is
+    then the base file with the scenario's tables merged over it.
+    """
+    path = Path(path) if path is not None else BASELINE_PATH
+    raw = resolve_base_chain(path, seen=())
+    source = str(path)
+    if overrides:
+        raw = copy.deepcopy(raw)
+        check_keys(raw, Params, "", source)
+        apply_overrides(raw, overrides, "--set")
+        source = f"{path} with --set"
+    return validate(raw, source)
+
+
+def resolve_base_chain(path: Path, seen: tuple[Path, ...]) -> dict:
+    raw = read_toml(path)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ParamError(str(path), "base", base, "expected the path of a parameter file")
+    base_path = (path.parent / base).resolve()
+    if base_path in seen:
+        raise ParamError(str(path), "base", base, "circular chain of base files")
+    merged = resolve_base_chain(base_path, seen + (path.resolve(),))
+    deep_merge(merged, raw)
+    return merged
+
+
+def deep_merge(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            deep_merge(into[key], value)
+        else:
+            into[key] = value
