@@ -21,12 +21,13 @@ import pytest
 
 import sim.experiments.sweep as sweep_module
 from sim.cli import main
-from sim.experiments.forecast import replicate_seeds
+from sim.experiments.seeds import replicate_seeds
 from sim.experiments.optimize import load_optimize, run_optimize
 from sim.experiments.executors import Job
 from sim.params import BASELINE_PATH, ParamError, load_params
 from sim.experiments.runner import RunResult
-from sim.experiments.sensitivity import lever_overrides, load_sensitivity, run_sensitivity
+from sim.experiments.ranges import lever_overrides
+from sim.experiments.sensitivity import load_sensitivity, run_sensitivity
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"progress": False, "log": lambda msg: None}

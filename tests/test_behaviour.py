@@ -80,7 +80,7 @@ def test_applicants_rank_the_majors_of_the_nearest_schools_of_their_track(small_
             assert np.array_equal(listed, np.flatnonzero(np.isin(opt_school, considered[i])))
 
     # Admission asks for that many schools of each track.
-    from sim import enrollment
+    from sim.model import enrollment
     asked = []
     def recording(model, home, opt_school, k, _real=enrollment.choice_sets):
         asked.append(k)

@@ -249,7 +249,7 @@ def test_dashboard_command_explains_a_missing_extra(monkeypatch, capsys):
 
 def _dashboard():
     pytest.importorskip("solara", reason="needs the viz extra: python3 -m pip install -e '.[viz]'")
-    from sim import dashboard
+    from sim.interfaces import dashboard
 
     return dashboard
 

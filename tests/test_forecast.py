@@ -28,7 +28,8 @@ import pytest
 from matplotlib.image import imread
 
 from sim.cli import main
-from sim.experiments.forecast import replicate_seeds, scenario_names
+from sim.experiments.forecast import scenario_names
+from sim.experiments.seeds import replicate_seeds
 from sim.params import BASELINE_PATH, load_params
 from sim.experiments.runner import run_one
 

@@ -17,16 +17,13 @@ import csv
 import difflib
 import hashlib
 import io
-import json
 import math
 import os
-import re
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +37,14 @@ from sim.params import (
     load_params,
     parse_set_options,
     parse_value,
+    lookup,
 )
+from sim.experiments.executors import Executor, LocalExecutor
+from sim.experiments.folders import FolderLock, canonical_json
+from sim.experiments.optuna_study import (complete_trials, json_float, open_study, optuna_version,
+                                          tpe_sampler)
+from sim.experiments.seeds import keyed_seed, replicate_seeds
+from sim.experiments.toml_out import toml_assign, toml_value
 
 DEFAULT_TRIALS = 30
 DEFAULT_SEEDS = 3
@@ -186,15 +190,6 @@ def _number(text: str, source: str, line: int, column: str) -> float:
     return value
 
 
-def _lookup(raw: dict, dotted: str) -> Any:
-    node: Any = raw
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return MISSING
-        node = node[part]
-    return node
-
-
 def parse_fit(items: list[str] | None, params: Params, fixed: dict[str, Any]) -> list[FitKey]:
     """``["a.b=1:3", ...]`` checked against the parameters: a numeric key, LOW < HIGH, both
     allowed by the schema (so a bad range fails here, not in the middle of the study)."""
@@ -218,7 +213,7 @@ def parse_fit(items: list[str] | None, params: Params, fixed: dict[str, Any]) ->
         if key.startswith("run."):
             raise ParamError("--fit", key, rng, "run settings (scale, horizon, start year) "
                              "are not coefficients; set them with --set")
-        current = _lookup(raw, key)
+        current = lookup(raw, key)
         if current is MISSING:
             params.override({key: low}, source="--fit")  # raises the unknown-key message
             raise ParamError("--fit", key, rng, "not a single parameter")  # e.g. a whole table
@@ -256,15 +251,12 @@ def simulated_years(params: Params) -> range:
 
 def model_seeds(master_seed: int, n: int) -> list[int]:
     """The S seeds every trial uses, derived as ``skills-sim forecast`` derives replicates."""
-    from sim.experiments.forecast import replicate_seeds
-
     return replicate_seeds(master_seed, n)
 
 
 def sampler_seed(master_seed: int, n_complete: int) -> int:
     """The TPE sampler's seed for the trial after ``n_complete`` finished ones."""
-    ss = np.random.SeedSequence(master_seed, spawn_key=(_SAMPLER_KEY, n_complete))
-    return int(ss.generate_state(1, np.uint32)[0])
+    return keyed_seed(master_seed, _SAMPLER_KEY, n_complete)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,65 +291,18 @@ def row_values(observables: pd.DataFrame, rows: list[Observed]) -> np.ndarray:
     return out
 
 
-class SeedRunner:
-    """Runs a trial's seeds on ``workers`` processes that live for the whole study.
-
-    ``sim.experiments.executors.run_jobs`` starts a fresh pool per call, and importing Mesa forces the
-    "spawn" start method, so a pool per trial would re-import the package in every worker for
-    every trial (about 1.3 s of CPU each; more than a small city's runs). One pool for the
-    study pays that once. ``workers == 1`` runs in this process.
-    """
-
-    def __init__(self, workers: int = 1):
-        self.workers = workers
-        self.pool = None
-
-    def __enter__(self) -> Self:
-        if self.workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            from sim.experiments.executors import _exit_with_parent
-
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
-                                            initargs=(os.getpid(),))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-    def run(self, jobs: list):
-        """Yield ``(job, RunResult)`` as runs finish."""
-        from sim.experiments.executors import execute
-
-        if self.pool is None:
-            for job in jobs:
-                yield job, execute(job)
-            return
-        from concurrent.futures import as_completed
-
-        futures = {self.pool.submit(execute, job): job for job in jobs}
-        try:
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
-        finally:
-            for fut in futures:
-                fut.cancel()
-
-
 def evaluate(params: Params, rows: list[Observed], seeds: list[int],
-             runner: SeedRunner | int = 1) -> Evaluation:
+             runner: Executor | int = 1) -> Evaluation:
     """Run ``params`` on every seed (in parallel) and score it against the observed rows."""
     from sim.experiments.executors import Job
 
     if isinstance(runner, int):
-        with SeedRunner(min(runner, len(seeds))) as r:
+        with LocalExecutor(min(runner, len(seeds))) as r:
             return evaluate(params, rows, seeds, r)
     jobs = [Job(params=params, seed=s, scenario="calibrate", replicate=k)
             for k, s in enumerate(seeds)]
     sim = np.full((len(seeds), len(rows)), np.nan)
-    for job, result in runner.run(jobs):
+    for job, result in runner.map(jobs):
         sim[job.replicate] = row_values(result.observables, rows)
     return score(sim, rows)
 
@@ -396,12 +341,8 @@ def spec_definition(rows, fits, seeds: int, master_seed: int, base: Params) -> d
     }
 
 
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
 def spec_hash(spec: dict[str, Any]) -> str:
-    return hashlib.sha256(_canon(spec).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(spec).encode()).hexdigest()
 
 
 def spec_differences(old: dict, new: dict) -> list[str]:
@@ -416,12 +357,12 @@ def spec_differences(old: dict, new: dict) -> list[str]:
             changes.append(f"observed row {label} added")
         elif b is None:
             changes.append(f"observed row {label} removed")
-        elif _canon(a) != _canon(b):
+        elif canonical_json(a) != canonical_json(b):
             changes.append(f"observed {label}: value {a['value']} ± {a['tolerance']} -> "
                            f"{b['value']} ± {b['tolerance']}")
     old_fit, new_fit = old.get("fit", {}), new["fit"]
     for k in [*old_fit, *(k for k in new_fit if k not in old_fit)]:
-        if _canon(old_fit.get(k)) != _canon(new_fit.get(k)):
+        if canonical_json(old_fit.get(k)) != canonical_json(new_fit.get(k)):
             was = f"{old_fit[k]['low']}:{old_fit[k]['high']}" if k in old_fit else "<none>"
             now = f"{new_fit[k]['low']}:{new_fit[k]['high']}" if k in new_fit else "<none>"
             changes.append(f"--fit {k}: {was} -> {now}")
@@ -430,10 +371,10 @@ def spec_differences(old: dict, new: dict) -> list[str]:
             changes.append(f"{option}: {old.get(key)} -> {new[key]}")
     fo, fn = flatten(old.get("parameters", {})), flatten(new["parameters"])
     diff = [f"{k}: {fo.get(k, '<none>')!r} -> {fn.get(k, '<none>')!r}"
-            for k in sorted(set(fo) | set(fn)) if _canon(fo.get(k)) != _canon(fn.get(k))]
+            for k in sorted(set(fo) | set(fn)) if canonical_json(fo.get(k)) != canonical_json(fn.get(k))]
     if diff:
         changes.append("parameters " + ", ".join(diff[:5]) + (" ..." if len(diff) > 5 else ""))
-    if not changes and _canon(old) != _canon(new):
+    if not changes and canonical_json(old) != canonical_json(new):
         changes.append("the definition differs")
     return changes
 
@@ -463,68 +404,9 @@ class CalibrationError(RuntimeError):
     """The calibration cannot proceed for a reason other than its input (exit status 1)."""
 
 
-class _FolderLock:
-    """Refuse two calibrations writing one folder at once; the OS drops the lock if we die."""
-
-    def __init__(self, out: Path):
-        self.path = out / ".lock"
-        self.fd: int | None = None
-
-    def acquire(self) -> None:
-        import fcntl
-
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            # POSIX record lock: not inherited by worker processes, released if we are killed.
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise CalibrationError(f"another calibration is writing {self.path.parent}; wait "
-                                   "for it or stop it first") from None
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-
-def open_study(out: Path, digest: str, study_name: str = STUDY_NAME):
-    """The Optuna study in ``out/study.db`` (shared by calibrate and optimize).
-
-    Refuses a study made for another definition; a trial cut off by a kill (left RUNNING) is
-    marked failed, so it is redone."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = optuna.storages.RDBStorage(f"sqlite:///{(out / 'study.db').resolve()}")
-    study = optuna.create_study(storage=storage, study_name=study_name, direction="minimize",
-                                load_if_exists=True)
-    recorded = study.user_attrs.get("spec_sha256")
-    if recorded is None:
-        study.set_user_attr("spec_sha256", digest)
-    elif recorded != digest:
-        raise ParamError(str(out / "study.db"), "<file>", MISSING,
-                         "the study was made for a different definition than spec.json records; "
-                         "use a new --out")
-    # A trial left RUNNING was interrupted by a kill: mark it failed; it is redone.
-    from optuna.trial import TrialState
-
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-    return study
-
-
 def _sampler(master_seed: int, n_complete: int, n_fit: int):
-    import optuna
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(
-            seed=sampler_seed(master_seed, n_complete),
-            n_startup_trials=min(10, 2 + 3 * n_fit),  # random start: 5 for one key, 10 from three
-            multivariate=True,
-        )
+    # random start: 5 for one key, 10 from three
+    return tpe_sampler(sampler_seed(master_seed, n_complete), min(10, 2 + 3 * n_fit))
 
 
 def _distributions(fits: list[FitKey]) -> dict:
@@ -534,13 +416,7 @@ def _distributions(fits: list[FitKey]) -> dict:
                     else FloatDistribution(f.low, f.high)) for f in fits}
 
 
-def complete_trials(study) -> list:
-    from optuna.trial import TrialState
-
-    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-
-
-def run_study(study, base: Params, rows: list[Observed], fits: list[FitKey], seeds: list[int],
+def run_trials(study, base: Params, rows: list[Observed], fits: list[FitKey], seeds: list[int],
               workers: int, trials: int, master_seed: int, progress: bool) -> None:
     """Ask, evaluate and tell until ``trials`` finished trials exist."""
     from optuna.trial import TrialState
@@ -553,7 +429,7 @@ def run_study(study, base: Params, rows: list[Observed], fits: list[FitKey], see
     best = min((t.value for t in done), default=math.inf)
     with tqdm(total=trials, initial=len(done), desc="trials", unit="trial",
               disable=not progress, file=sys.stderr) as bar, \
-            SeedRunner(min(workers, len(seeds))) as runner:
+            LocalExecutor(min(workers, len(seeds))) as runner:
         while len(done) < trials:
             study.sampler = _sampler(master_seed, len(done), len(fits))
             trial = study.ask(dists)
@@ -561,7 +437,7 @@ def run_study(study, base: Params, rows: list[Observed], fits: list[FitKey], see
                 values = {f.key: trial.params[f.key] for f in fits}
                 ev = evaluate(trial_params(base, fits, values, f"trial {trial.number}"),
                               rows, seeds, runner)
-                trial.set_user_attr("sim", [[_json_float(x) for x in r] for r in ev.sim])
+                trial.set_user_attr("sim", [[json_float(x) for x in r] for r in ev.sim])
             except BaseException:
                 study.tell(trial, state=TrialState.FAIL)
                 raise
@@ -570,10 +446,6 @@ def run_study(study, base: Params, rows: list[Observed], fits: list[FitKey], see
             done = complete_trials(study)
             bar.update(1)
             bar.set_postfix_str(f"best score {best:.4g}", refresh=False)
-
-
-def _json_float(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def best_evaluation(trial, rows: list[Observed]) -> Evaluation:
@@ -612,33 +484,6 @@ def fit_table(rows: list[Observed], ev: Evaluation) -> pd.DataFrame:
     })
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _toml_key(dotted: str) -> str:
-    return ".".join(p if _BARE_KEY.match(p) else json.dumps(p) for p in dotted.split("."))
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)  # shortest text that reads back to the same float
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    raise TypeError(f"cannot write {v!r} as TOML")
-
-
 def fitted_toml(params_path: Path, out: Path, fixed: dict[str, Any], best: dict[str, Any],
                 header: list[str]) -> str:
     """The fitted parameter file: ``base`` = the user's file, their --set values, fitted values.
@@ -653,24 +498,20 @@ def fitted_toml(params_path: Path, out: Path, fixed: dict[str, Any], best: dict[
     except ValueError:  # another drive (Windows)
         base = str(target)
     lines = [f"# {h}" for h in header]
-    lines += [f"base = {_toml_value(Path(base).as_posix())}", ""]
+    lines += [f"base = {toml_value(Path(base).as_posix())}", ""]
     run_set = {k: v for k, v in fixed.items() if k.replace("__", ".").startswith("run.")}
     city_set = {k: v for k, v in fixed.items() if k not in run_set}
     if run_set:
         lines.append("# run settings the calibration used (uncomment to reproduce its runs):")
-        lines += [f"# {_assign(k, v)}" for k, v in run_set.items()]
+        lines += [f"# {toml_assign(k, v)}" for k, v in run_set.items()]
         lines.append("")
     if city_set:
         lines.append("# --set values the calibration used:")
-        lines += [_assign(k, v) for k, v in city_set.items()]
+        lines += [toml_assign(k, v) for k, v in city_set.items()]
         lines.append("")
     lines.append("# fitted:")
-    lines += [_assign(k, v) for k, v in best.items()]
+    lines += [toml_assign(k, v) for k, v in best.items()]
     return "\n".join(lines) + "\n"
-
-
-def _assign(dotted: str, value: Any) -> str:
-    return f"{_toml_key(dotted.replace('__', '.'))} = {_toml_value(value)}"
 
 
 def draw_fit(rows: list[Observed], ev: Evaluation, path: Path, title: str) -> None:
@@ -764,7 +605,7 @@ def calibrate_command(args) -> int:
 
     started, t0 = now_iso(), time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    lock = _FolderLock(out)
+    lock = FolderLock(out, "calibration", CalibrationError)
     try:
         lock.acquire()
     except CalibrationError as exc:
@@ -775,12 +616,12 @@ def calibrate_command(args) -> int:
             write_json({"spec": spec, "sha256": digest, "observed_file": str(args.observed),
                         "params_file": str(params_path), "set": args.set or []},
                        out / "spec.json")
-        study = open_study(out, digest)
+        study = open_study(out, digest, STUDY_NAME)
         before = len(complete_trials(study))
         print(f"calibrate: {len(fits)} coefficient(s) against {len(rows)} observed statistic(s); "
               f"{trials} trials x {n_seeds} seeds on {min(workers, n_seeds)} worker(s) -> {out}"
               + (f" (resuming: {before} trial(s) done)" if resuming else ""), flush=True)
-        run_study(study, base, rows, fits, seeds, workers, trials, args.seed,
+        run_trials(study, base, rows, fits, seeds, workers, trials, args.seed,
                   progress=sys.stderr.isatty())
 
         # -- write: the manifest goes first and comes back last ---------------------------------
@@ -818,7 +659,7 @@ def calibrate_command(args) -> int:
             trials={"requested": trials, **{k.lower(): int(v) for k, v in counts.items()}},
             best={"trial": best.number, "score": best.value, "params": best_values},
             study={"storage": "study.db", "name": STUDY_NAME, "spec_sha256": digest},
-            workers=min(workers, n_seeds), optuna_version=_optuna_version(),
+            workers=min(workers, n_seeds), optuna_version=optuna_version(),
             elapsed_s=round(time.perf_counter() - t0, 1),
         ), out / "manifest.json")
     finally:
@@ -826,12 +667,6 @@ def calibrate_command(args) -> int:
 
     print_summary(rows, fits, ev, best, len(done), len(done) - before, out, args)
     return 0
-
-
-def _optuna_version() -> str:
-    import optuna
-
-    return optuna.__version__
 
 
 def print_summary(rows, fits, ev: Evaluation, best, n_done: int, n_new: int, out: Path,

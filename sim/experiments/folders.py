@@ -133,3 +133,46 @@ def recorded_study(out: Path, marker: str, key: str | None, kind: str, earlier: 
                          f"--out exists and is not {kind} folder (no {marker}); give a new or "
                          f"empty folder, or the folder of an earlier {earlier}")
     return None
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys: equal definitions give equal text (and equal hashes)."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class FolderLock:
+    """Refuse two commands writing one folder at once: a POSIX record lock on ``out/.lock``,
+    not inherited by worker processes and dropped by the OS if this process is killed.
+
+    A context manager, or ``acquire()`` / ``release()``. ``what`` words the refusal ("another
+    sweep is writing ..."), raised as ``error`` (the command's own error type)."""
+
+    def __init__(self, out: Path, what: str, error: type[Exception] = RuntimeError):
+        self.path = out / ".lock"
+        self.what, self.error = what, error
+        self.fd: int | None = None
+
+    def acquire(self) -> FolderLock:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            # POSIX record lock: not inherited by forked workers, released when this process dies.
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise self.error(f"another {self.what} is writing {self.path.parent}; wait for it "
+                             "or stop it first") from None
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> FolderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

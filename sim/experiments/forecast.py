@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.model.indicators import ANNUAL_COLUMNS
 from sim.experiments.executors import Job, default_workers, run_jobs
+from sim.experiments.seeds import SEED_METHOD, replicate_seeds
+from sim.model.indicators import ANNUAL_COLUMNS
 from sim.params import (
     BASELINE_PATH,
     DEFAULT_MASTER_SEED,
@@ -37,18 +38,6 @@ from sim.params import (
 )
 
 DEFAULT_REPLICATES = 50
-SEED_METHOD = ("numpy.random.SeedSequence(master_seed).spawn(R)[k].generate_state(1, uint64)[0] "
-               ">> 1 (63 bits); replicates[k] is the seed of replicate k in every scenario")
-
-
-def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
-    """Seed of each replicate, derived from the master seed.
-
-    Replicate ``k``'s seed depends only on ``(master_seed, k)``, so raising ``R`` keeps the first
-    replicates' numbers; 63-bit seeds make two replicates sharing a seed practically impossible.
-    """
-    children = np.random.SeedSequence(master_seed).spawn(replicates)
-    return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
 def scenario_names(paths: Sequence[str | Path]) -> list[str]:

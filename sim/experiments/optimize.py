@@ -48,39 +48,33 @@ import math
 import os
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from sim.experiments.calibrate import _assign, _toml_value, complete_trials
-from sim.experiments.forecast import SEED_METHOD, replicate_seeds, sort_by_scenario
-from sim.experiments.folders import default_out, manifest, now_iso, recorded_study, write_csv, write_json, write_text
-from sim.params import MISSING, ParamError, Params, load_params
-from sim.experiments.sensitivity import (
-    SHARE_PREFIX,
-    TARGET_IDS,
-    Factor,
-    check_year,
-    lever_overrides,
-    parse_factors,
-)
-from sim.experiments.sweep import _canon, _differences, read_study_table
+from sim.experiments.folders import (FolderLock, canonical_json, default_out, manifest, now_iso,
+                                     recorded_study, write_csv, write_json, write_text)
+from sim.experiments.forecast import sort_by_scenario
+from sim.experiments.optuna_study import (complete_trials, json_float, optuna_version,
+                                          tpe_sampler)
+from sim.experiments.optuna_study import open_study as open_optuna_study
+from sim.experiments.ranges import SHARE_PREFIX, Factor, lever_overrides, parse_factors
+from sim.experiments.seeds import SEED_METHOD, keyed_seed, replicate_seeds
+from sim.experiments.sensitivity import TARGET_IDS, check_year
+from sim.experiments.sweep import SweepError, definition_differences, read_study_table
+from sim.experiments.toml_out import toml_assign, toml_value
+from sim.params import MISSING, ParamError, Params, StrictModel, load_params
 
 STUDY_NAME = "skills-sim-optimize"
 FORMAT = 1
 _SAMPLER_KEY = 0x0971  # spawn key of the sampler's seeds, apart from the replicates' (k,)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
-
-class Goal(_Strict):
+class Goal(StrictModel):
     """Targets to meet, each with probability >= ``probability``, in ``year``."""
 
     targets: list[str] = Field(min_length=1)
@@ -88,7 +82,7 @@ class Goal(_Strict):
     year: int = Field(ge=1990, le=2100)
 
 
-class OptimizeTable(_Strict):
+class OptimizeTable(StrictModel):
     """The ``[optimize]`` table as written; levers are checked one by one."""
 
     base: str = Field(min_length=1)
@@ -225,13 +219,9 @@ def evaluate(opt: Optimization, params: Params, engine: Engine) -> dict[str, Any
         "spent": float(np.mean(spent)),
         "p_met": {t: float(p[j]) for j, t in enumerate(goal.targets)},
         "p_all": float(met.all(axis=1).mean()),
-        "mean": {t: _json_float(np.nanmean(values[:, j]) if not np.isnan(values[:, j]).all()
+        "mean": {t: json_float(np.nanmean(values[:, j]) if not np.isnan(values[:, j]).all()
                                 else np.nan) for j, t in enumerate(goal.targets)},
     }
-
-
-def _json_float(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def feasible(ev: dict[str, Any], goal: Goal) -> bool:
@@ -256,27 +246,17 @@ def _trial_constraints() -> bool:
 
 
 def sampler_seed(master_seed: int, n_complete: int) -> int:
-    ss = np.random.SeedSequence(master_seed, spawn_key=(_SAMPLER_KEY, n_complete))
-    return int(ss.generate_state(1, np.uint32)[0])
+    return keyed_seed(master_seed, _SAMPLER_KEY, n_complete)
 
 
 def _sampler(master_seed: int, n_complete: int, n_levers: int):
-    import optuna
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(
-            seed=sampler_seed(master_seed, n_complete),
-            n_startup_trials=min(10, 2 + 3 * n_levers),  # random start, then model-based
-            multivariate=True,
-            constraints_func=None if _trial_constraints() else constraints,
-        )
+    # random start, then model-based
+    return tpe_sampler(sampler_seed(master_seed, n_complete), min(10, 2 + 3 * n_levers),
+                       constraints_func=None if _trial_constraints() else constraints)
 
 
 def open_study(out: Path, digest: str):
-    """The optimisation study in ``out/study.db`` (see ``calibrate.open_study``)."""
-    from sim.experiments.calibrate import open_study as open_optuna_study
-
+    """The optimisation study in ``out/study.db`` (see :func:`sim.experiments.optuna_study.open_study`)."""
     return open_optuna_study(out, digest, study_name=STUDY_NAME)
 
 
@@ -442,14 +422,14 @@ def best_toml(opt: Optimization, out: Path, overrides: dict[str, Any], header: l
     except ValueError:
         base = str(base_path)
     lines = [f"# {h}" for h in header]
-    lines += [f"base = {_toml_value(Path(base).as_posix())}", ""]
+    lines += [f"base = {toml_value(Path(base).as_posix())}", ""]
     if opt.fixed:
         lines.append("# [optimize.set] values the candidates used (run.* too, so a forecast of "
                      "this file is comparable with the optimiser's):")
-        lines += [_assign(k, v) for k, v in opt.fixed.items()]
+        lines += [toml_assign(k, v) for k, v in opt.fixed.items()]
         lines.append("")
     lines.append("# chosen levers:")
-    lines += [_assign(k, v) for k, v in overrides.items()]
+    lines += [toml_assign(k, v) for k, v in overrides.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -503,7 +483,7 @@ def check_folder(out: Path, opt: Optimization) -> bool:
     """True if ``out`` holds this optimisation; refuse a different one or a foreign folder."""
     old = recorded_study(out, "spec.json", "definition", "an optimisation", "run of this file")
     if old is not None:
-        changes = _differences(old, opt.definition())
+        changes = definition_differences(old, opt.definition())
         if changes:
             raise ParamError(str(opt.path), "<file>", MISSING,
                              f"{out} holds a different optimisation, so it cannot be resumed with "
@@ -516,7 +496,7 @@ def check_folder(out: Path, opt: Optimization) -> bool:
 def _digest(opt: Optimization) -> str:
     import hashlib
 
-    return hashlib.sha256(_canon(opt.definition()).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(opt.definition()).encode()).hexdigest()
 
 
 @dataclass
@@ -534,7 +514,6 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
     """Run (or resume) the study in ``out``, then write the tables, ``best.toml``, the
     independent forecast and the manifest. ``runner`` replaces :func:`sim.experiments.executors.execute`."""
     from sim.experiments.executors import default_workers
-    from sim.experiments.sweep import SweepError, _FolderLock
 
     say = log or (lambda msg: print(msg, file=sys.stderr))
     out = Path(out)
@@ -543,11 +522,7 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
     resuming = check_folder(out, opt)  # refuse before writing anything
     started, t0 = now_iso(), time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        lock = _FolderLock(out).__enter__()
-    except SweepError:
-        raise SweepError(f"another skills-sim optimize is writing {out}; wait for it or stop it "
-                         "first") from None
+    lock = FolderLock(out, "skills-sim optimize", SweepError).acquire()
     try:
         digest = _digest(opt)
         if not resuming:
@@ -602,11 +577,11 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
                   "overrides": overrides, "p_met": _c(best)["p_met"]},
             check=check, answer=answer, study={"storage": "study.db", "name": STUDY_NAME,
                                                "spec_sha256": digest},
-            workers=workers, versions={"optuna": _optuna_version()},
+            workers=workers, versions={"optuna": optuna_version()},
             elapsed_s=round(time.perf_counter() - t0, 1),
         ), out / "manifest.json")
     finally:
-        lock.__exit__(None, None, None)
+        lock.release()
     return OptimizeOutcome(out, best, met_goal, table, check, answer)
 
 
@@ -617,12 +592,6 @@ def _created(out: Path) -> str | None:
         return json.loads((out / "spec.json").read_text(encoding="utf-8")).get("created")
     except (OSError, ValueError):
         return None
-
-
-def _optuna_version() -> str:
-    import optuna
-
-    return optuna.__version__
 
 
 def _years_label(opt: Optimization) -> str:

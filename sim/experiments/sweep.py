@@ -50,22 +50,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from sim.experiments.folders import (atomic_path, default_out, manifest, now_iso, recorded_study, write_csv, write_json,
-                 write_parquet, write_text)
-from sim.params import (
-    MISSING,
-    ParamError,
-    Params,
-    check_keys,
-    apply_overrides,
-    flatten,
-    load_params,
-    read_toml,
-)
-from sim.experiments.forecast import replicate_seeds
 from sim.experiments.attainment import attainment
+from sim.experiments.folders import (FolderLock, atomic_path, canonical_json, default_out, manifest,
+                                     now_iso, recorded_study, write_csv, write_json, write_parquet,
+                                     write_text)
+from sim.experiments.ranges import from_unit
+from sim.experiments.seeds import replicate_seeds
+from sim.params import (MISSING, ParamError, Params, StrictModel, apply_overrides, check_keys,
+                        dotted_keys, flatten, load_params, lookup, pydantic_error, read_toml)
 
 FORMAT = 1
 MAX_POINTS = 200_000
@@ -77,11 +71,7 @@ _DESIGN_KEY = (0x5EED, 0)  # spawn key of the design's random stream; replicates
 # The sweep file's schema
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
-
-class SweepTable(_Strict):
+class SweepTable(StrictModel):
     """The ``[sweep]`` table as written; axes are checked one by one against the base file."""
 
     base: str = Field(min_length=1)
@@ -107,7 +97,7 @@ class SweepTable(_Strict):
         return self
 
 
-class ValueRange(_Strict):
+class ValueRange(StrictModel):
     """Grid axis ``{start, stop, num}`` (evenly spaced, both ends) or ``{start, stop, step}``."""
 
     start: float
@@ -132,7 +122,7 @@ class ValueRange(_Strict):
         return [self.start + k * self.step for k in range(n)]
 
 
-class Bounds(_Strict):
+class Bounds(StrictModel):
     """Sampled axis: uniform on ``[low, high]`` (``log = true``: uniform in the logarithm)."""
 
     low: float
@@ -250,7 +240,7 @@ def read_study_table(path: str | Path, name: str, schema, model_level=None):
         spec = schema.model_validate(table)
     except ValidationError as exc:
         level = model_level(table) if model_level else None
-        raise _pydantic_error(exc, table, source, name, model_level=level) from None
+        raise pydantic_error(exc, table, source, name, model_level=level) from None
     return source, table, spec
 
 
@@ -265,13 +255,13 @@ def load_sweep(path: str | Path) -> Sweep:
     base_raw = base.to_dict()
 
     keys, kinds, specs, values = [], [], {}, []
-    for key, axis in _dotted(spec.axes, lambda v: "start" in v or "low" in v).items():
+    for key, axis in dotted_keys(spec.axes, lambda v: "start" in v or "low" in v).items():
         dotted = key.replace("__", ".")
         where = f"sweep.axes.\"{key}\""
         if dotted in fixed:
             raise ParamError(source, where, axis, "this key is also fixed in [sweep.set]; keep one")
         apply_overrides(copy.deepcopy(base_raw), {dotted: axis}, f"{source} [sweep.axes]")
-        kind = _kind(_lookup(base_raw, dotted))
+        kind = _kind(lookup(base_raw, dotted))
         if kind is None:
             raise ParamError(source, where, axis,
                              "an axis must be a single number, bool or string parameter")
@@ -315,28 +305,10 @@ def resolve_base(path: Path, base: str, fixed: dict[str, Any], table: str) -> tu
                          f"{table} file)")
     params = load_params(base_path)
     # Keys may be quoted ("a.b" = 1) or written as TOML dotted keys (a.b = 1, nested tables).
-    dotted = {k.replace("__", "."): v for k, v in _dotted(fixed, lambda v: False).items()}
+    dotted = {k.replace("__", "."): v for k, v in dotted_keys(fixed, lambda v: False).items()}
     if dotted:
         params = params.override(dotted, source=f"{source} [{table}.set]")
     return params, dotted
-
-
-def _dotted(table: dict, is_value, prefix: str = "") -> dict[str, Any]:
-    """Flatten nested tables into dotted keys, stopping at tables ``is_value`` accepts."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        if isinstance(value, dict) and value and not is_value(value):
-            out.update(_dotted(value, is_value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def _lookup(raw: dict, dotted: str) -> Any:
-    node: Any = raw
-    for part in dotted.split("."):
-        node = node[part]
-    return node
 
 
 def _kind(value: Any) -> str | None:
@@ -403,22 +375,7 @@ def _validated(model: type[BaseModel], raw: dict, source: str, where: str):
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise _pydantic_error(exc, raw, source, where) from None
-
-
-def _pydantic_error(exc: ValidationError, raw: dict, source: str, where: str,
-                    model_level: tuple[str, Any] | None = None) -> ParamError:
-    """The first validation error as a :class:`ParamError` naming the sweep file's key."""
-    err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    msg = err["msg"].removeprefix("Value error, ")
-    if not loc:
-        key, value = model_level or (where, raw)
-        return ParamError(source, key, value, msg)
-    value: Any = raw
-    for part in loc:
-        value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
-    return ParamError(source, f"{where}." + ".".join(loc), value, msg)
+        raise pydantic_error(exc, raw, source, where) from None
 
 
 def _sample(design: str, size: int, bounds: list[list[Bounds]], kinds: list[str],
@@ -432,18 +389,6 @@ def _sample(design: str, size: int, bounds: list[list[Bounds]], kinds: list[str]
     cols = [[from_unit(x, b.low, b.high, kind, b.log) for x in u[:, j]]
             for j, ((b,), kind) in enumerate(zip(bounds, kinds))]
     return list(zip(*cols))
-
-
-def from_unit(x: float, low: float, high: float, kind: str, log: bool = False) -> int | float:
-    """A point of the unit interval as a value in ``[low, high]``: whole numbers with equal
-    chances each (``kind == "int"``), else uniform (in the logarithm with ``log``), rounded to
-    12 significant digits so a design's values read back the same from CSV and TOML."""
-    if kind == "int":
-        lo, hi = int(low), int(high)
-        return min(hi, lo + int(x * (hi - lo + 1)))
-    if log:
-        return float(f"{math.exp(math.log(low) + x * math.log(high / low)):.12g}")
-    return float(f"{low + x * (high - low):.12g}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -490,7 +435,7 @@ def _check_folder(out: Path, sweep: Sweep) -> dict | None:
     old = recorded_study(out, "sweep.json", None, "a sweep", "run of this sweep to resume it")
     if old is not None:
         new = sweep.definition()
-        changes = _differences(old.get("definition", {}), new)
+        changes = definition_differences(old.get("definition", {}), new)
         if changes:
             raise ParamError(
                 str(sweep.path), "<file>", MISSING,
@@ -500,63 +445,36 @@ def _check_folder(out: Path, sweep: Sweep) -> dict | None:
     return old
 
 
-def _differences(old: dict, new: dict) -> list[str]:
+def definition_differences(old: dict, new: dict) -> list[str]:
     changes = []
     for key, value in new.items():
         before = old.get(key, MISSING)
-        if _canon(before) == _canon(value):
+        if canonical_json(before) == canonical_json(value):
             continue
         if key == "base_parameters" and isinstance(before, dict):
             flat_old, flat_new = flatten(before), flatten(value)
             diff = [f"{k}: {flat_old.get(k, '<none>')!r} -> {flat_new.get(k, '<none>')!r}"
                     for k in sorted(set(flat_old) | set(flat_new))
-                    if _canon(flat_old.get(k)) != _canon(flat_new.get(k))]
+                    if canonical_json(flat_old.get(k)) != canonical_json(flat_new.get(k))]
             changes.append("base parameters " + ", ".join(diff[:5]) + (" ..." if len(diff) > 5 else ""))
         elif key in ("points_sha256", "seeds", "n_points", "keys", "kinds"):
             continue  # follow from the other fields, which are reported
         elif key in ("axes", "set") and isinstance(before, dict):
             for k in [*before, *(k for k in value if k not in before)]:
-                if _canon(before.get(k, MISSING)) != _canon(value.get(k, MISSING)):
+                if canonical_json(before.get(k, MISSING)) != canonical_json(value.get(k, MISSING)):
                     was = json.dumps(before[k]) if k in before else "<none>"
                     now = json.dumps(value[k]) if k in value else "<none>"
                     changes.append(f"{key} \"{k}\": {was} -> {now}")
         else:
             shown = "<none>" if before is MISSING else json.dumps(before, default=str)
             changes.append(f"{key}: {shown} -> {json.dumps(value, default=str)}")
-    if not changes and _canon(old) != _canon(new):
+    if not changes and canonical_json(old) != canonical_json(new):
         changes.append("the design's points differ")
     return changes
 
 
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
 class SweepError(RuntimeError):
     """The sweep cannot proceed for a reason other than its input (exit status 1)."""
-
-
-class _FolderLock:
-    """Refuse two sweeps writing one folder at once; the OS drops the lock if we are killed."""
-
-    def __init__(self, out: Path):
-        self.path = out / ".lock"
-
-    def __enter__(self):
-        import fcntl
-
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            # POSIX record lock: not inherited by forked workers, released when this process dies.
-            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(self.fd)
-            raise SweepError(f"another sweep is writing {self.path.parent}; wait for it "
-                               "or stop it first") from None
-        return self
-
-    def __exit__(self, *exc):
-        os.close(self.fd)
 
 
 def _labelled(df: pd.DataFrame, point: int, sweep: Sweep) -> pd.DataFrame:
@@ -601,7 +519,7 @@ def run_sweep(
     started = now_iso()
     _check_folder(out, sweep)  # refuse before writing anything
     out.mkdir(parents=True, exist_ok=True)
-    with _FolderLock(out):
+    with FolderLock(out, "sweep", SweepError):
         old = _check_folder(out, sweep)  # again: another sweep may have started it meanwhile
         if old is None:  # sweep.json first: it is what marks the folder as this sweep's
             write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")

@@ -1,0 +1,210 @@
+"""The one "parameter with a range" type: :class:`Factor`, searched by sweep (its ``from_unit``
+mapping), sensitivity, calibrate, optimize and offered by the dashboard's sliders.
+
+A range is written ``"dotted.key" = { low = ..., high = ... }`` (+ ``integer``, ``log``) and
+checked against the base parameters; :class:`Factor` holds it in a numeric domain that SALib and
+Optuna can search, and decodes a point of that domain back into the parameter's value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from sim.params import (MISSING, YEAR_MONTH, ParamError, Params, StrictModel, check_keys,
+                        dotted_keys, lookup, pydantic_error)
+
+MAX_FACTORS = 40
+SHARE_PREFIX = "budget.share_"
+
+
+def from_unit(x: float, low: float, high: float, kind: str, log: bool = False) -> int | float:
+    """A point of the unit interval as a value in ``[low, high]``: whole numbers with equal
+    chances each (``kind == "int"``), else uniform (in the logarithm with ``log``), rounded to
+    12 significant digits so a design's values read back the same from CSV and TOML."""
+    if kind == "int":
+        lo, hi = int(low), int(high)
+        return min(hi, lo + int(x * (hi - lo + 1)))
+    if log:
+        return float(f"{math.exp(math.log(low) + x * math.log(high / low)):.12g}")
+    return float(f"{low + x * (high - low):.12g}")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A parameter with a range, in a numeric domain SALib and Optuna can search.
+
+    ``kind``: "float", "int" (whole numbers: an integer parameter, or ``integer = true``),
+    "bool" (a switch, ``low = false, high = true``) or "month" (a "YYYY-MM" launch month,
+    searched as a month index). ``low``/``high`` are in that domain (months since year 0).
+    """
+
+    key: str
+    kind: Literal["float", "int", "bool", "month"]
+    low: float
+    high: float
+    log: bool = False
+    as_float: bool = False  # an ``integer = true`` float parameter: whole values, float type
+
+    def decode(self, x: Any) -> Any:
+        """A value of the numeric domain as the parameter's value."""
+        if self.kind == "bool":
+            return bool(x)
+        if self.kind == "month":
+            m = int(round(x))
+            return f"{m // 12:04d}-{m % 12 + 1:02d}"
+        if self.kind == "int":
+            return float(int(round(x))) if self.as_float else int(round(x))
+        return float(f"{float(x):.12g}")
+
+    def at_unit(self, u: float, levels: bool = False) -> Any:
+        """The parameter's value at ``u`` in [0, 1]. ``levels`` (Morris's grid): whole numbers by
+        rounding, so the grid's ends are the range's ends; else equal chances per whole number."""
+        if self.kind == "bool":
+            return bool(u >= 0.5)
+        if self.kind in ("int", "month"):
+            if levels:
+                return self.decode(round(self.low + u * (self.high - self.low)))
+            return self.decode(from_unit(u, self.low, self.high, "int"))
+        return from_unit(u, self.low, self.high, "float", self.log)
+
+    def spec(self) -> dict[str, Any]:
+        """The range as written (JSON-ready), for the record and for resume checks."""
+        lo, hi = self.decode(self.low), self.decode(self.high)
+        out: dict[str, Any] = {"low": lo, "high": hi, "kind": self.kind}
+        if self.log:
+            out["log"] = True
+        return out
+
+    def distribution(self):
+        """The Optuna distribution searching this factor's domain."""
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        if self.kind == "bool":
+            return CategoricalDistribution([False, True])
+        if self.kind in ("int", "month"):
+            return IntDistribution(int(self.low), int(self.high), log=self.log)
+        return FloatDistribution(self.low, self.high, log=self.log)
+
+
+class FactorRange(StrictModel):
+    """One factor as written: ``{ low, high }`` (+ ``integer``, ``log``)."""
+
+    low: float | int | bool | str
+    high: float | int | bool | str
+    integer: bool = False
+    log: bool = False
+
+
+def parse_factors(table: dict[str, Any], base: Params, source: str, where: str,
+                  fixed: dict[str, Any]) -> list[Factor]:
+    """Check each ``"dotted.key" = { low, high }`` against the base parameters."""
+    raw = base.to_dict()
+    factors: list[Factor] = []
+    for key, spec in dotted_keys(table, lambda v: "low" in v or "high" in v).items():
+        dotted = key.replace("__", ".")
+        at = f"{where}.\"{key}\""
+        if not isinstance(spec, dict):
+            raise ParamError(source, at, spec, "expected a range { low = ..., high = ... }")
+        check_keys(spec, FactorRange, f"{at}.", source)
+        try:
+            rng = FactorRange.model_validate(spec)
+        except ValidationError as exc:
+            raise pydantic_error(exc, spec, source, at) from None
+        current = lookup(raw, dotted)
+        if current is MISSING:
+            base.override({dotted: rng.low}, source=source)  # raises the unknown-key message
+            raise ParamError(source, at, spec, "not a single parameter")
+        if isinstance(current, dict):
+            raise ParamError(source, at, spec, "a whole table, not a single parameter")
+        if dotted.startswith("run."):
+            raise ParamError(source, at, spec, "run settings (scale, horizon, start year) are not "
+                             "factors; fix them in the [set] table")
+        if dotted in fixed:
+            raise ParamError(source, at, spec, "this key is also fixed in the [set] table; keep one")
+        factors.append(_factor(dotted, current, rng, source, at, base))
+    if not factors:
+        raise ParamError(source, where, MISSING, "give at least one factor")
+    if len(factors) > MAX_FACTORS:
+        raise ParamError(source, where, "<table>", f"at most {MAX_FACTORS} factors")
+    return factors
+
+
+def _factor(key: str, current: Any, rng: FactorRange, source: str, at: str,
+            base: Params) -> Factor:
+    lo, hi = rng.low, rng.high
+    if (rng.log or rng.integer) and isinstance(current, (bool, str)):
+        raise ParamError(source, at, spec_of(rng), "integer and log are for numeric parameters")
+    if rng.log and (rng.integer or isinstance(current, int)):
+        raise ParamError(source, at, spec_of(rng), "log = true is for real-valued parameters")
+
+    def numeric(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    if isinstance(current, bool):
+        if lo is not False or hi is not True:
+            raise ParamError(source, at, {"low": lo, "high": hi},
+                             "a switch is given as { low = false, high = true }")
+        return Factor(key, "bool", 0.0, 1.0)
+    if isinstance(current, str):
+        if not re.match(YEAR_MONTH, current):
+            raise ParamError(source, at, current, "only numbers, switches and launch months "
+                             "(\"YYYY-MM\") can be factors")
+        if not (isinstance(lo, str) and isinstance(hi, str)
+                and re.match(YEAR_MONTH, lo) and re.match(YEAR_MONTH, hi)):
+            raise ParamError(source, at, {"low": lo, "high": hi},
+                             "a launch month takes low and high as \"YYYY-MM\"")
+        m = [int(v[:4]) * 12 + int(v[5:]) - 1 for v in (lo, hi)]
+        if m[1] <= m[0]:
+            raise ParamError(source, at, {"low": lo, "high": hi}, "high must be after low")
+        return Factor(key, "month", float(m[0]), float(m[1]))
+    if not (numeric(lo) and numeric(hi)):
+        raise ParamError(source, at, {"low": lo, "high": hi}, "low and high must be numbers")
+    if not hi > lo:
+        raise ParamError(source, at, {"low": lo, "high": hi}, "high must be above low")
+    if rng.log and lo <= 0:
+        raise ParamError(source, at, lo, "log = true needs low > 0")
+    whole = isinstance(current, int) or rng.integer
+    if whole and not (float(lo).is_integer() and float(hi).is_integer()):
+        raise ParamError(source, at, {"low": lo, "high": hi},
+                         "whole-number factors need whole-number low and high")
+    if key.startswith(SHARE_PREFIX) and lo < 0:
+        raise ParamError(source, at, lo, "a budget share cannot be negative")
+    factor = Factor(key, "int" if whole else "float", float(lo), float(hi), rng.log,
+                    as_float=whole and isinstance(current, float))
+    if not key.startswith(SHARE_PREFIX):  # out of the schema's range -> the schema's own message
+        for v in (lo, hi):
+            base.override({key: factor.decode(v)}, source=f"{source} ({at})")
+    return factor
+
+
+def spec_of(rng: FactorRange) -> dict[str, Any]:
+    return rng.model_dump(exclude_defaults=True) | {"low": rng.low, "high": rng.high}
+
+
+def lever_overrides(base: Params, values: dict[str, Any]) -> dict[str, Any]:
+    """Parameter overrides for factor values: budget shares renormalised, the rest as they are.
+
+    Listed ``budget.share_*`` take their values, unlisted ones keep the base file's, and all are
+    divided by their sum, so they always sum to 1 (an all-zero allocation is left to the
+    parameter check to refuse).
+    """
+    shares = {k: v for k, v in values.items() if k.startswith(SHARE_PREFIX)}
+    out = {k: v for k, v in values.items() if k not in shares}
+    if shares:
+        weights = {f"{SHARE_PREFIX}{name}": float(v) for name, v in base.budget.shares.items()}
+        weights.update({k: float(v) for k, v in shares.items()})
+        total = sum(weights.values())
+        if total > 0:
+            out.update({k: w / total for k, w in weights.items()})
+        else:
+            out.update(shares)
+    return out
