@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.experiments.sweep as sweep_module
 from sim.cli import main
 from sim.experiments.seeds import replicate_seeds
 from sim.experiments.optimize import load_optimize, run_optimize
@@ -28,6 +27,8 @@ from sim.params import BASELINE_PATH, ParamError, load_params
 from sim.experiments.runner import RunResult
 from sim.experiments.ranges import lever_overrides
 from sim.experiments.sensitivity import load_sensitivity, run_sensitivity
+from sim.interfaces.plots.optimize import draw_optimize
+from sim.interfaces.plots.sensitivity import plot_sensitivity
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"progress": False, "log": lambda msg: None}
@@ -105,12 +106,6 @@ def indices(table: pd.DataFrame, target: str, measure: str = "value") -> pd.Data
     return table[(table["target"] == target) & (table["measure"] == measure)].set_index("factor")
 
 
-@pytest.fixture(autouse=True)
-def _no_sweep_figures(monkeypatch):
-    """The design's own sweep figures are sweep's (tested there); the analysis' figures stay."""
-    monkeypatch.setattr(sweep_module, "plot_sweep", lambda out: [])
-
-
 # ---------------------------------------------------------------------------------------------
 # Sensitivity: known answers
 
@@ -119,6 +114,7 @@ def test_morris_ranks_the_lever_that_matters_far_above_the_one_that_does_not(tmp
     sens = load_sensitivity(sensitivity_file(tmp_path / "m.toml"))
     out = tmp_path / "out"
     result = run_sensitivity(sens, out, workers=1, runner=synthetic_run, **QUIET)
+    plot_sensitivity(out, result.table, sens.spec.method)  # the command line draws
     assert (result.n_runs, result.ran, result.failed) == (10 * 4 * 3, 120, 0)
     t5 = indices(result.table, "T5")
     # T5 = A/1e5 + B/1e3 + noise; common random numbers cancel the noise in each elementary
@@ -168,6 +164,7 @@ def test_morris_ranks_the_lever_that_matters_far_above_the_one_that_does_not(tmp
     only_t5 = run_sensitivity(load_sensitivity(sensitivity_file(tmp_path / "m.toml",
                                                                 targets=["T5"])),
                               out, workers=1, runner=synthetic_run, **QUIET)
+    plot_sensitivity(out, only_t5.table, "morris")
     assert only_t5.ran == 0 and set(only_t5.table["target"]) == {"T5"}
     assert [p.name for p in out.glob("sensitivity_*.png")] == ["sensitivity_T5.png"]
 
@@ -231,6 +228,7 @@ def test_optimiser_finds_the_known_cheapest_setting_and_a_fresh_forecast_confirm
     opt = load_optimize(optimize_file(tmp_path / "o.toml"))
     out = tmp_path / "out"
     result = run_optimize(opt, out, workers=1, runner=synthetic_run, **QUIET)
+    draw_optimize(opt, result)  # the command line draws
     assert result.met_goal
     chosen = result.best.user_attrs["candidate"]
     a, b = chosen["levers"]["budget.total_yuan"], chosen["levers"]["retention.talent_subsidy_yuan"]

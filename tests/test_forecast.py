@@ -216,9 +216,9 @@ def test_plot_draws_a_single_run(tmp_path):
 
 def test_plot_hands_a_sweep_folder_to_the_sweep_module(tmp_path, monkeypatch):
     calls = []
-    fake = types.ModuleType("sim.experiments.sweep")
+    fake = types.ModuleType("sim.interfaces.plots.sweep")
     fake.plot_sweep = calls.append
-    monkeypatch.setitem(sys.modules, "sim.experiments.sweep", fake)
+    monkeypatch.setitem(sys.modules, "sim.interfaces.plots.sweep", fake)
     (tmp_path / "manifest.json").write_text(json.dumps({"command": "sweep"}))
     assert main(["plot", str(tmp_path)]) == 0
     assert calls == [tmp_path]

@@ -22,11 +22,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-import sim.experiments.sweep as sweep_module
 from sim.cli import main
 from sim.params import BASELINE_PATH, ParamError
 from sim.experiments.executors import execute
 from sim.experiments.sweep import load_sweep, run_sweep
+from sim.interfaces.plots.sweep import plot_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"run.persons_per_agent": 10, "run.years": 2}
@@ -83,6 +83,7 @@ def reference(tmp_path_factory):
     path = write_sweep(folder / "ref.toml", REF_AXES, replicates=REF_REPLICATES)
     out = folder / "out"
     outcome = run_sweep(load_sweep(path), out, workers=1, **QUIET)
+    plot_sweep(out)  # the engine writes tables; the command line draws
     assert outcome.failed == 0 and outcome.ran == 4 * REF_REPLICATES
     return path, out, read_runs(out)
 
@@ -115,10 +116,9 @@ def test_reference_table_is_labelled_with_points_axes_and_common_seeds(reference
         f"sweep_{t}.png" for t in runs["target"].unique())
 
 
-def test_two_workers_and_a_dask_cluster_give_the_same_run_table(reference, tmp_path, monkeypatch):
+def test_two_workers_and_a_dask_cluster_give_the_same_run_table(reference, tmp_path):
     from distributed import LocalCluster
 
-    monkeypatch.setattr(sweep_module, "plot_sweep", lambda out: [])  # tables are the point here
 
     path, ref_out, ref = reference
     ref_att = pd.read_csv(ref_out / "attainment.csv")
@@ -217,6 +217,7 @@ def test_failing_point_is_recorded_and_the_rest_finish_then_retried(tmp_path):
     assert set(pd.read_csv(out / "attainment.csv")["point"]) == {0, 2}
     monthly = pd.read_parquet(out / "monthly.parquet")
     assert sorted(monthly.groupby(["point", "replicate"]).groups) == [(0, 0), (0, 1), (2, 0), (2, 1)]
+    plot_sweep(out)
     assert list(out.glob("sweep_T*.png"))  # one axis: curves with bands
 
     # The same command again retries only the failed runs.
@@ -230,14 +231,13 @@ def test_failing_point_is_recorded_and_the_rest_finish_then_retried(tmp_path):
 # Memory
 
 
-def test_memory_does_not_grow_with_the_number_of_runs(tmp_path, monkeypatch):
+def test_memory_does_not_grow_with_the_number_of_runs(tmp_path):
     """Peak traced memory of the collecting process for 12 vs 36 runs of a tiny city.
 
     Keeping each run's table (~10 kB) or job (~27 kB) would add 240-650 kB for the 24 extra
     runs; the bound allows 4 kB per extra run for library caches that fill up. Figures are
     left out: they depend on the points' summary, not on the runs, and are tested above.
     """
-    monkeypatch.setattr(sweep_module, "plot_sweep", lambda out: [])
     warm = write_sweep(tmp_path / "warm.toml", {"major_adjustment.speed": [0.1]}, replicates=1,
                        fixed=TINY)
     run_sweep(load_sweep(warm), tmp_path / "warm", workers=1, **QUIET)

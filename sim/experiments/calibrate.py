@@ -239,7 +239,7 @@ def parse_fit(items: list[str] | None, params: Params, fixed: dict[str, Any]) ->
     return fits
 
 
-def _check_count(option: str, value, minimum: int = 1) -> None:
+def check_count(option: str, value, minimum: int = 1) -> None:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
         raise ParamError("command line", option, value,
                          f"must be a whole number of at least {minimum}")
@@ -514,60 +514,7 @@ def fitted_toml(params_path: Path, out: Path, fixed: dict[str, Any], best: dict[
     return "\n".join(lines) + "\n"
 
 
-def draw_fit(rows: list[Observed], ev: Evaluation, path: Path, title: str) -> None:
-    """Observed ± tolerance against simulated (seeds and mean ± sd), one row per statistic.
-
-    The axis is in tolerances (z), so statistics of any scale share it; the values themselves
-    are printed on the right.
-    """
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import NullLocator
-
-    from sim.experiments.folders import atomic_path
-
-    n = len(rows)
-    fig = Figure(figsize=(11, 1.6 + 0.45 * n), layout="constrained")
-    ax = fig.add_subplot()
-    ypos = np.arange(n)[::-1]
-    zmax = np.nanmax(np.abs(np.concatenate([ev.z, ((ev.sim - [r.value for r in rows])
-                                                   / [r.tolerance for r in rows]).ravel()])),
-                     initial=0.0)
-    zmax = 2.0 if not np.isfinite(zmax) else max(2.0, float(zmax))
-    ax.axvspan(-1, 1, color="tab:green", alpha=0.12, label="observed ± tolerance")
-    ax.axvline(0, color="tab:green", lw=1.5, label="observed")
-    obs = np.array([r.value for r in rows])
-    tol = np.array([r.tolerance for r in rows])
-    for k in range(ev.sim.shape[0]):
-        ax.scatter((ev.sim[k] - obs) / tol, ypos, s=14, color="0.55", zorder=2,
-                   label="simulated, each seed" if k == 0 else None)
-    xerr = np.nan_to_num(ev.sd / tol)
-    ax.errorbar(ev.z, ypos, xerr=xerr, fmt="o", color="tab:blue", ms=7, capsize=3, zorder=3,
-                label="simulated mean ± sd over seeds")
-    if zmax > 8:  # far misfits stay on the page; the band of |z| <= 3 stays linear
-        ax.set_xscale("symlog", linthresh=3)
-        ticks = [t for t in (1, 3, 10, 30, 100, 300, 1000, 3000, 10000) if t <= 1.15 * zmax]
-        ax.set_xticks([-t for t in ticks[::-1]] + [0] + ticks, [f"{-t:g}" for t in ticks[::-1]]
-                      + ["0"] + [f"{t:g}" for t in ticks])
-        ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlim(-1.15 * zmax, 1.15 * zmax)
-    ax.set_yticks(ypos, [r.label for r in rows])
-    ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlabel("(simulated - observed) / tolerance")
-    ax.grid(axis="x", alpha=0.3)
-    right = ax.twinx()
-    right.set_ylim(ax.get_ylim())
-    right.set_yticks(ypos, [f"obs {_fmt(r.value)} ± {_fmt(r.tolerance)}   "
-                            + (f"sim {_fmt(m)}" if np.isfinite(m) else "sim: not produced")
-                            + (f" ± {_fmt(s)}" if np.isfinite(s) else "")
-                            for r, m, s in zip(rows, ev.mean, ev.sd)], fontsize=8)
-    ax.set_title(title, fontsize=10, loc="left")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if n > 3 else -0.3), ncol=4,
-              fontsize=8, frameon=False)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-
-
-def _fmt(x: float) -> str:
+def fmt_number(x: float) -> str:
     if x is None or not np.isfinite(x):
         return "-"
     if abs(x) >= 1000:
@@ -579,123 +526,138 @@ def _fmt(x: float) -> str:
 # The command
 
 
-def calibrate_command(args) -> int:
-    """``skills-sim calibrate``: validate everything, then run (or resume) the study and write."""
-    from sim.experiments.folders import default_out, manifest, now_iso, write_csv, write_json, write_text
+# ---------------------------------------------------------------------------------------------
+# The study: inputs checked before any work, then run (or resumed) and written
+
+
+@dataclass
+class Calibration:
+    """A calibration's inputs, every one checked (bad input raises :class:`ParamError`)."""
+
+    observed_file: str
+    params_path: Path
+    set_items: list[str]
+    fixed: dict[str, Any]
+    base: Params
+    fits: list[FitKey]
+    rows: list[Observed]
+    trials: int
+    n_seeds: int
+    workers: int
+    master_seed: int
+    out: Path
+    spec: dict[str, Any]
+    digest: str
+    resuming: bool
+    seeds: list[int]
+
+
+@dataclass
+class CalibrationOutcome:
+    out: Path
+    best: Any                 # the best Optuna trial
+    evaluation: Evaluation    # its simulated statistics
+    best_values: dict[str, Any]
+    n_done: int
+    n_new: int
+
+
+def prepare_calibration(observed: str, fit: list[str] | None, params: str | None,
+                        set_items: list[str] | None, trials: int | None, seeds: int | None,
+                        workers: int | None, master_seed: int, out: Path) -> Calibration:
+    """Validate every input before any work or any file."""
     from sim.experiments.executors import default_workers
 
-    # -- validate every input before any work or any file ---------------------------------------
-    trials = DEFAULT_TRIALS if args.trials is None else args.trials
-    n_seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
-    _check_count("--trials", trials)
-    _check_count("--seeds", n_seeds)
-    workers = min(n_seeds, default_workers()) if args.workers is None else args.workers
-    _check_count("--workers", workers)
-    _check_count("--seed", args.seed, minimum=0)
-    params_path = Path(args.params) if args.params else BASELINE_PATH
-    fixed = parse_set_options(args.set)
+    trials = DEFAULT_TRIALS if trials is None else trials
+    n_seeds = DEFAULT_SEEDS if seeds is None else seeds
+    check_count("--trials", trials)
+    check_count("--seeds", n_seeds)
+    workers = min(n_seeds, default_workers()) if workers is None else workers
+    check_count("--workers", workers)
+    check_count("--seed", master_seed, minimum=0)
+    params_path = Path(params) if params else BASELINE_PATH
+    fixed = parse_set_options(set_items)
     base = load_params(params_path, fixed)
-    fits = parse_fit(args.fit, base, fixed)
-    rows = read_observed(args.observed, simulated_years(base))
-    out = Path(args.out) if args.out else default_out("calibrate")
-    spec = spec_definition(rows, fits, n_seeds, args.seed, base)
-    digest = spec_hash(spec)
+    fits = parse_fit(fit, base, fixed)
+    rows = read_observed(observed, simulated_years(base))
+    spec = spec_definition(rows, fits, n_seeds, master_seed, base)
     resuming = check_folder(out, spec)
-    seeds = model_seeds(args.seed, n_seeds)
+    return Calibration(str(observed), params_path, list(set_items or []), fixed, base, fits, rows,
+                       trials, n_seeds, workers, master_seed, out, spec, spec_hash(spec), resuming,
+                       model_seeds(master_seed, n_seeds))
 
+
+def run_calibration(cal: Calibration, log=None, progress: bool = False) -> CalibrationOutcome:
+    """Run (or resume) the study in ``cal.out`` and write its files (figures are the caller's).
+
+    Raises :class:`CalibrationError` if another calibration is writing the folder."""
+    from sim.experiments.folders import manifest, now_iso, write_csv, write_json, write_text
+
+    say = log or (lambda msg: None)
+    out = cal.out
     started, t0 = now_iso(), time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    lock = FolderLock(out, "calibration", CalibrationError)
+    lock = FolderLock(out, "calibration", CalibrationError).acquire()
     try:
-        lock.acquire()
-    except CalibrationError as exc:
-        print(f"skills-sim calibrate: error: {exc}", file=sys.stderr)
-        return 1
-    try:
-        if not resuming:
-            write_json({"spec": spec, "sha256": digest, "observed_file": str(args.observed),
-                        "params_file": str(params_path), "set": args.set or []},
+        if not cal.resuming:
+            write_json({"spec": cal.spec, "sha256": cal.digest, "observed_file": cal.observed_file,
+                        "params_file": str(cal.params_path), "set": cal.set_items},
                        out / "spec.json")
-        study = open_study(out, digest, STUDY_NAME)
+        study = open_study(out, cal.digest, STUDY_NAME)
         before = len(complete_trials(study))
-        print(f"calibrate: {len(fits)} coefficient(s) against {len(rows)} observed statistic(s); "
-              f"{trials} trials x {n_seeds} seeds on {min(workers, n_seeds)} worker(s) -> {out}"
-              + (f" (resuming: {before} trial(s) done)" if resuming else ""), flush=True)
-        run_trials(study, base, rows, fits, seeds, workers, trials, args.seed,
-                  progress=sys.stderr.isatty())
+        say(f"calibrate: {len(cal.fits)} coefficient(s) against {len(cal.rows)} observed "
+            f"statistic(s); {cal.trials} trials x {cal.n_seeds} seeds on "
+            f"{min(cal.workers, cal.n_seeds)} worker(s) -> {out}"
+            + (f" (resuming: {before} trial(s) done)" if cal.resuming else ""))
+        run_trials(study, cal.base, cal.rows, cal.fits, cal.seeds, cal.workers, cal.trials,
+                   cal.master_seed, progress=progress)
 
         # -- write: the manifest goes first and comes back last ---------------------------------
         done = complete_trials(study)
         best = min(done, key=lambda t: (t.value, t.number))
-        ev = best_evaluation(best, rows)
-        best_values = {f.key: best.params[f.key] for f in fits}
+        ev = best_evaluation(best, cal.rows)
+        best_values = {f.key: best.params[f.key] for f in cal.fits}
         (out / "manifest.json").unlink(missing_ok=True)
-        write_csv(trials_table(study, fits), out / "trials.csv")
-        write_csv(fit_table(rows, ev), out / "fit.csv")
-        header = [
-            (f"Fitted by skills-sim calibrate on {now_iso()}: best of {len(done)} trials "
-             f"(trial {best.number}), score {best.value:.6g}"),
-            (f"(mean over {len(rows)} observed statistics of ((simulated - observed) / "
-             f"tolerance)^2, {n_seeds} seeds from master seed {args.seed})."),
-            f"Observed: {args.observed}. Fitted keys and ranges: "
-            + ", ".join(f"{f.key} {f.low}:{f.high}" for f in fits) + ".",
-        ]
-        write_text(fitted_toml(params_path, out, fixed, best_values, header), out / "fitted.toml")
-        draw_fit(rows, ev, out / "fit.png",
-                 f"Calibration fit: best of {len(done)} trials (#{best.number}), score "
-                 f"{best.value:.3g} (mean z², {n_seeds} seeds)\n"
-                 + ", ".join(f"{k} = {_fmt(v)}" for k, v in best_values.items()))
-        counts = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts()
-        write_json(manifest(
-            "calibrate", base.to_dict(),
-            {"master": args.seed, "replicates": seeds,
-             "method": "the same seeds for every trial, as skills-sim forecast derives replicates",
-             "sampler": "TPE reseeded before each trial from SeedSequence(master, "
-                        f"spawn_key=({_SAMPLER_KEY}, finished trials))"},
-            started,
-            params_file=str(params_path), overrides=args.set or [],
-            observed_file=str(args.observed), observed=[r.definition() for r in rows],
-            fit={f.key: f.definition() for f in fits},
-            trials={"requested": trials, **{k.lower(): int(v) for k, v in counts.items()}},
-            best={"trial": best.number, "score": best.value, "params": best_values},
-            study={"storage": "study.db", "name": STUDY_NAME, "spec_sha256": digest},
-            workers=min(workers, n_seeds), optuna_version=optuna_version(),
-            elapsed_s=round(time.perf_counter() - t0, 1),
-        ), out / "manifest.json")
+        write_csv(trials_table(study, cal.fits), out / "trials.csv")
+        write_csv(fit_table(cal.rows, ev), out / "fit.csv")
+        write_text(fitted_toml(cal.params_path, out, cal.fixed, best_values,
+                               _fitted_header(cal, best, len(done), now_iso())),
+                   out / "fitted.toml")
+        write_json(manifest("calibrate", cal.base.to_dict(), _seed_record(cal), started,
+                            **_manifest_fields(cal, study, best, best_values),
+                            elapsed_s=round(time.perf_counter() - t0, 1)),
+                   out / "manifest.json")
     finally:
         lock.release()
-
-    print_summary(rows, fits, ev, best, len(done), len(done) - before, out, args)
-    return 0
+    return CalibrationOutcome(out, best, ev, best_values, len(done), len(done) - before)
 
 
-def print_summary(rows, fits, ev: Evaluation, best, n_done: int, n_new: int, out: Path,
-                  args) -> None:
-    """Plain-language result: the fitted values, how good the fit is, the worst statistics."""
-    print(f"\n{n_done} trial(s) finished ({n_new} in this session). Best: trial {best.number}, "
-          f"score {best.value:.4g} (mean squared distance in tolerances; about 1 or less means "
-          f"the statistics are matched within their tolerances).")
-    for f in fits:
-        v = best.params[f.key]
-        edge = (f.high - f.low) * 0.02
-        at_edge = v <= f.low + edge or v >= f.high - edge
-        note = "   <- at the edge of the range: widen it" if at_edge else ""
-        shown = _fmt(v) if f.kind == "float" else v
-        print(f"  {f.key} = {shown}   (searched {f.low} to {f.high}){note}")
-    within = int(np.sum(np.abs(ev.z) <= 1))
-    print(f"{within} of {len(rows)} observed statistics are within tolerance.")
-    order = np.argsort(-np.nan_to_num(np.abs(ev.z), nan=np.inf))
-    worst = [i for i in order[:3] if not (abs(ev.z[i]) <= 1)]
-    if worst:
-        print("Worst fitting:")
-        for i in worst:
-            r = rows[i]
-            if np.isnan(ev.z[i]):
-                print(f"  {r.label}: observed {_fmt(r.value)}, but no run produced this statistic")
-                continue
-            side = "too high" if ev.z[i] > 0 else "too low"
-            print(f"  {r.label}: observed {_fmt(r.value)} ± {_fmt(r.tolerance)}, simulated "
-                  f"{_fmt(ev.mean[i])} ({abs(ev.z[i]):.1f} tolerances {side})")
-    print(f"wrote {out}/fitted.toml, trials.csv, fit.csv, fit.png, manifest.json "
-          f"(study in study.db: the same command with a larger --trials and --out {out} "
-          f"continues it)")
+def _fitted_header(cal: Calibration, best, n_done: int, now: str) -> list[str]:
+    return [
+        (f"Fitted by skills-sim calibrate on {now}: best of {n_done} trials "
+         f"(trial {best.number}), score {best.value:.6g}"),
+        (f"(mean over {len(cal.rows)} observed statistics of ((simulated - observed) / "
+         f"tolerance)^2, {cal.n_seeds} seeds from master seed {cal.master_seed})."),
+        f"Observed: {cal.observed_file}. Fitted keys and ranges: "
+        + ", ".join(f"{f.key} {f.low}:{f.high}" for f in cal.fits) + ".",
+    ]
+
+
+def _seed_record(cal: Calibration) -> dict[str, Any]:
+    return {"master": cal.master_seed, "replicates": cal.seeds,
+            "method": "the same seeds for every trial, as skills-sim forecast derives replicates",
+            "sampler": "TPE reseeded before each trial from SeedSequence(master, "
+                       f"spawn_key=({_SAMPLER_KEY}, finished trials))"}
+
+
+def _manifest_fields(cal: Calibration, study, best, best_values: dict[str, Any]) -> dict[str, Any]:
+    counts = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts()
+    return dict(
+        params_file=str(cal.params_path), overrides=cal.set_items,
+        observed_file=cal.observed_file, observed=[r.definition() for r in cal.rows],
+        fit={f.key: f.definition() for f in cal.fits},
+        trials={"requested": cal.trials, **{k.lower(): int(v) for k, v in counts.items()}},
+        best={"trial": best.number, "score": best.value, "params": best_values},
+        study={"storage": "study.db", "name": STUDY_NAME, "spec_sha256": cal.digest},
+        workers=min(cal.workers, cal.n_seeds), optuna_version=optuna_version(),
+    )

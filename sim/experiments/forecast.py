@@ -18,24 +18,16 @@ R = 50 takes about 4 minutes on two otherwise idle cores (longer on a busy machi
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.experiments.executors import Job, default_workers, run_jobs
-from sim.experiments.seeds import SEED_METHOD, replicate_seeds
+from sim.experiments.executors import Job, run_jobs
+from sim.experiments.seeds import replicate_seeds
 from sim.model.indicators import ANNUAL_COLUMNS
-from sim.params import (
-    BASELINE_PATH,
-    DEFAULT_MASTER_SEED,
-    ParamError,
-    Params,
-    load_params,
-    parse_set_options,
-)
+from sim.params import DEFAULT_MASTER_SEED, ParamError, Params
 
 DEFAULT_REPLICATES = 50
 
@@ -66,10 +58,10 @@ def forecast(
     order in which the workers finished. Importing Mesa switches multiprocessing to "spawn", so a
     script calling this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
     """
-    _check_count("--replicates", replicates)
+    check_count("--replicates", replicates)
     if workers is not None:
-        _check_count("--workers", workers)
-    _check_master_seed(master_seed)
+        check_count("--workers", workers)
+    check_master_seed(master_seed)
     seeds = replicate_seeds(master_seed, replicates)
     # Replicate-major order, so an interrupted or slow run has advanced every scenario alike.
     jobs = [Job(params, seed=seeds[k], scenario=name, replicate=k)
@@ -98,85 +90,15 @@ def sort_by_scenario(df: pd.DataFrame, order: list[str],
     return out.drop(columns="_rank").reset_index(drop=True)
 
 
-def _check_count(option: str, value) -> None:
+def check_count(option: str, value) -> None:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ParamError("command line", option, value, "must be a whole number of at least 1")
 
 
-def _check_master_seed(seed) -> None:
+def check_master_seed(seed) -> None:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ParamError("command line", "--seed", seed, "must be a whole number of at least 0")
 
 
 # ---------------------------------------------------------------------------------------------
 # The command
-
-
-def forecast_command(args) -> int:
-    """``skills-sim forecast``: validate everything, simulate, then write the folder.
-
-    Nothing is written before every run has finished; ``manifest.json`` is removed first and
-    written last, so a folder holding a manifest is a complete forecast and an interrupted one
-    is recognisably incomplete (every file that is present is itself complete: atomic writes).
-    """
-    from sim.experiments.folders import default_out, manifest, now_iso, write_csv, write_json, write_parquet
-    from sim.interfaces.plots.forecast import draw_forecast
-    from sim.experiments.attainment import attainment, earliest_year
-
-    # -- validate every input before any work or any file ---------------------------------------
-    replicates = DEFAULT_REPLICATES if args.replicates is None else args.replicates
-    _check_count("--replicates", replicates)
-    workers = default_workers() if args.workers is None else args.workers
-    _check_count("--workers", workers)
-    _check_master_seed(args.seed)
-    paths = list(args.params) or [str(BASELINE_PATH)]
-    overrides = parse_set_options(args.set)
-    names = scenario_names(paths)
-    scenarios = {name: load_params(path, overrides) for name, path in zip(names, paths)}
-    out = Path(args.out) if args.out else default_out("forecast")
-    if out.exists() and not out.is_dir():
-        raise ParamError("command line", "--out", str(out), "exists and is not a folder")
-
-    started, t0 = now_iso(), time.perf_counter()
-    print(f"forecast: {len(scenarios)} scenario(s) x {replicates} replicates on {workers} "
-          f"worker(s) -> {out}", flush=True)
-    annual = forecast(scenarios, replicates, workers, args.seed)
-    elapsed = time.perf_counter() - t0
-
-    # -- write: the manifest goes first and comes back last -------------------------------------
-    order = list(scenarios)
-    att = sort_by_scenario(attainment(annual, by=["scenario"]), order)
-    early = sort_by_scenario(earliest_year(att, by=["scenario"]), order)
-    (out / "manifest.json").unlink(missing_ok=True)
-    write_parquet(annual, out / "annual.parquet")
-    write_csv(att, out / "attainment.csv")
-    write_csv(early, out / "earliest_year.csv")
-    meta = manifest(
-        "forecast",
-        {name: p.to_dict() for name, p in scenarios.items()},
-        {"master_seed": args.seed, "method": SEED_METHOD,
-         "replicates": replicate_seeds(args.seed, replicates)},
-        started,
-        scenarios=[{"name": n, "params_file": str(p)} for n, p in zip(names, paths)],
-        overrides=args.set or [],
-        replicates=replicates,
-        workers=workers,
-        simulation_seconds=round(elapsed, 1),
-    )
-    figures = draw_forecast(out, annual, meta)
-    meta["finished"] = now_iso()
-    write_json(meta, out / "manifest.json")
-
-    _print_earliest(early)
-    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, summary.md, "
-          f"{len(figures)} figures, manifest.json ({elapsed:.0f} s of simulation)")
-    return 0
-
-
-def _print_earliest(early: pd.DataFrame) -> None:
-    if early.empty:
-        print("no target values within the horizon")
-        return
-    shown = early.astype({"year_p50": "string", "year_p80": "string"}).fillna("never")
-    print("first year met with probability >= 0.5 / >= 0.8:")
-    print(shown.to_string(index=False))

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sim.experiments.folders import (FolderLock, canonical_json, default_out, manifest, now_iso,
+from sim.experiments.folders import (FolderLock, canonical_json, manifest, now_iso,
                                      recorded_study, write_csv, write_json, write_text)
 from sim.experiments.forecast import sort_by_scenario
 from sim.experiments.optuna_study import (complete_trials, json_float, optuna_version,
@@ -366,50 +366,6 @@ def pareto(cost: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.array(front, dtype=int)
 
 
-def draw_tradeoff(table: pd.DataFrame, goal: Goal, best: int, check_p: float | None,
-                  check_band: float | None, path: Path, title: str) -> None:
-    """Cost against the lowest probability among the goal's targets, Pareto front marked."""
-    from matplotlib.figure import Figure
-
-    from sim.experiments.folders import atomic_path
-
-    t = table[table["state"] == "COMPLETE"]
-    cost = t["cost_yuan"].to_numpy(float) / 1e6
-    p = t["p_min"].to_numpy(float)
-    fig = Figure(figsize=(11, 5.2), layout="constrained")
-    ax = fig.subplots()
-    ok = t["feasible"].to_numpy(bool)
-    ax.scatter(cost[~ok], p[~ok], s=22, color="0.6", label="candidate short of the goal")
-    ax.scatter(cost[ok], p[ok], s=26, color="#2b6cb0", label="candidate meeting the goal")
-    if len(t):
-        front = pareto(cost, p)
-        ax.step(cost[front], p[front], where="post", color="#2f855a", lw=1.5,
-                label="Pareto front (cheapest for its probability)")
-        ax.scatter(cost[front], p[front], s=60, facecolors="none", edgecolors="#2f855a")
-    ax.axhline(goal.probability, color="#c53030", ls="--", lw=1,
-               label=f"goal: p ≥ {goal.probability:g}")
-    b = t[t["trial"] == best]
-    if len(b):
-        bx, by = float(b["cost_yuan"].iloc[0]) / 1e6, float(b["p_min"].iloc[0])
-        ax.scatter([bx], [by], marker="*", s=260, color="#d69e2e", edgecolor="k", zorder=5,
-                   label=f"chosen (trial {best})")
-        if check_p is not None:
-            ax.errorbar([bx], [check_p], yerr=[[min(check_band, check_p)],
-                                              [min(check_band, 1 - check_p)]],
-                        fmt="D", color="#805ad5", capsize=4, zorder=6,
-                        label="chosen, independent forecast (±2 s.e.)")
-    ax.set_xlabel(f"cost: budget allocated {title} (million yuan)")
-    ax.set_ylabel(f"P({goal.targets[0]} met in {goal.year})" if len(goal.targets) == 1 else
-                  "lowest P(met) among " + ", ".join(goal.targets) + f" in {goal.year}")
-    ax.set_ylim(-0.03, 1.03)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: points stay seen
-    ax.set_title(f"Cost against attainment: {len(t)} candidates", fontsize=10)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    fig.clear()
-
-
 def best_toml(opt: Optimization, out: Path, overrides: dict[str, Any], header: list[str]) -> str:
     """A loadable parameter file: ``base`` = the optimisation's base file, its ``[set]`` values
     and the chosen levers (budget shares as the renormalised shares the runs used)."""
@@ -437,7 +393,6 @@ def check_forecast(opt: Optimization, params: Params, out: Path, engine: Engine,
                    started: str) -> pd.DataFrame:
     """Forecast the chosen setting with fresh seeds into ``out`` (a forecast folder that
     ``skills-sim plot`` redraws); returns its attainment table."""
-    from sim.interfaces.plots.forecast import draw_forecast
     from sim.experiments.attainment import attainment, earliest_year
 
     seeds = replicate_seeds(opt.check_seed, opt.spec.check_replicates)
@@ -453,7 +408,6 @@ def check_forecast(opt: Optimization, params: Params, out: Path, engine: Engine,
                     replicates=opt.spec.check_replicates,
                     purpose="independent check of skills-sim optimize's chosen setting, "
                             "with seeds the optimiser never saw")
-    draw_forecast(out, annual, meta)
     meta["finished"] = now_iso()
     write_json(meta, out / "manifest.json")
     return att
@@ -515,7 +469,7 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
     independent forecast and the manifest. ``runner`` replaces :func:`sim.experiments.executors.execute`."""
     from sim.experiments.executors import default_workers
 
-    say = log or (lambda msg: print(msg, file=sys.stderr))
+    say = log or (lambda msg: None)
     out = Path(out)
     progress = sys.stderr.isatty() if progress is None else progress
     workers = default_workers() if workers is None else workers
@@ -551,10 +505,6 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
         table = candidates_table(study, opt)
         (out / "manifest.json").unlink(missing_ok=True)
         write_csv(table, out / "candidates.csv")
-        p_check = min(c["p_check"] for c in check.values())
-        band = 2 * max(c["se_check"] for c in check.values())
-        draw_tradeoff(table, opt.goal, best.number, p_check, band, out / "tradeoff.png",
-                      _years_label(opt))
         answer = plain_answer(opt, best, met_goal, check, len(done))
         counts = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts()
         write_json(manifest(
@@ -594,7 +544,7 @@ def _created(out: Path) -> str | None:
         return None
 
 
-def _years_label(opt: Optimization) -> str:
+def years_label(opt: Optimization) -> str:
     first = opt.base.run.start_year
     return f"{first}–{opt.goal.year}" if opt.goal.year > first else f"{first}"
 
@@ -607,7 +557,7 @@ def _header(opt: Optimization, best, met_goal: bool, n: int) -> list[str]:
             f"in {goal.year}; this is the closest")
     return [f"Chosen by skills-sim optimize on {now_iso()}: trial {best.number}, {what}",
             (f"(on {opt.spec.replicates} replicates from master seed {opt.spec.seed}). Cost: "
-             f"{best.value:,.0f} yuan allocated {_years_label(opt)}. Independent check: "
+             f"{best.value:,.0f} yuan allocated {years_label(opt)}. Independent check: "
              "forecast/.")]
 
 
@@ -647,13 +597,13 @@ def plain_answer(opt: Optimization, best, met_goal: bool, check: dict, n: int) -
     parts = parts or ["the other parameters as in the base file"]
     if met_goal:
         lines.append(f"{targets} {'is' if len(goal.targets) == 1 else 'are'} met with p ≥ "
-                     f"{goal.probability:g} in {goal.year} at a budget of {_money(total)} in "
-                     f"{opt.base.run.start_year} ({_money(best.value)} allocated "
-                     f"{_years_label(opt)}), with " + "; ".join(parts) + ".")
+                     f"{goal.probability:g} in {goal.year} at a budget of {money(total)} in "
+                     f"{opt.base.run.start_year} ({money(best.value)} allocated "
+                     f"{years_label(opt)}), with " + "; ".join(parts) + ".")
     else:
         lines.append(f"No candidate of {n} met {targets} with p ≥ {goal.probability:g} in "
                      f"{goal.year}. The closest (trial {best.number}) costs "
-                     f"{_money(best.value)} {_years_label(opt)}, with " + "; ".join(parts)
+                     f"{money(best.value)} {years_label(opt)}, with " + "; ".join(parts)
                      + ". Widen the levers' ranges or raise trials.")
     for t, c in check.items():
         verdict = ("consistent within sampling error" if c["within_sampling_error"] else
@@ -670,7 +620,7 @@ def plain_answer(opt: Optimization, best, met_goal: bool, check: dict, n: int) -
     return lines
 
 
-def _money(yuan: float) -> str:
+def money(yuan: float) -> str:
     return f"{yuan / 1e6:,.1f} million yuan" if abs(yuan) >= 1e6 else f"{yuan:,.0f} yuan"
 
 
@@ -684,30 +634,3 @@ def _show(v: Any) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The command
-
-
-def optimize_command(args) -> int:
-    """``skills-sim optimize``: validate everything, then run (or resume) and answer."""
-    from sim.experiments.sweep import run_study
-
-    opt = load_optimize(args.file)
-    if args.workers is not None and args.workers < 1:
-        raise ParamError("--workers", "--workers", args.workers, "at least 1")
-    out = Path(args.out) if args.out else default_out("optimize")
-    result = run_study(
-        "optimize", f"finished candidates are kept in {out}/study.db, and the same command resumes",
-        lambda: run_optimize(opt, out, workers=args.workers))
-    if result is None:
-        return 1
-    print("\nAnswer:")
-    for line in result.answer:
-        print(line if line.startswith("  ") else f"  {line}")
-    ok = result.candidates[result.candidates["feasible"].eq(True)]  # None: a failed trial
-    if len(ok) > 1:
-        print("Cheapest candidates meeting the goal:")
-        for r in ok.sort_values(["cost_yuan", "trial"]).head(5).itertuples():
-            print(f"  trial {r.trial}: {_money(r.cost_yuan)}, lowest P(met) {r.p_min:.2f}")
-    print(f"wrote {out}/candidates.csv, tradeoff.png, best.toml, forecast/ (fan charts), "
-          f"manifest.json (study in study.db: the same command with a larger trials and --out "
-          f"{out} continues it)")
-    return 0

@@ -39,7 +39,6 @@ them on a finished folder re-analyses without running anything.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,15 +48,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sim.experiments.seeds import keyed_seed, replicate_seeds
-from sim.experiments.folders import atomic_path, default_out, manifest, now_iso, write_csv, write_json
-from sim.params import MISSING, ParamError, Params, StrictModel
+from sim.experiments.folders import manifest, now_iso, write_csv, write_json
 from sim.experiments.ranges import Factor, lever_overrides, parse_factors
+from sim.experiments.seeds import keyed_seed, replicate_seeds
+from sim.params import MISSING, ParamError, Params, StrictModel, dist_version
 from sim.experiments.sweep import (
     Sweep,
     SweepError,
-    executor_options,
-    run_study,
     read_study_table,
     resolve_base,
     run_sweep,
@@ -309,7 +306,7 @@ def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = No
     from sim.experiments.executors import default_workers
 
     out = Path(out)
-    say = log or (lambda msg: print(msg, file=sys.stderr))
+    say = log or (lambda msg: None)
     check_out(out)
     started, t0 = now_iso(), time.perf_counter()
     done = run_sweep(sens.sweep, out / "sweep", workers=workers, executor=executor,
@@ -323,7 +320,6 @@ def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = No
     table = analyse(sens, annual)
     (out / "manifest.json").unlink(missing_ok=True)
     write_csv(table, out / "sensitivity.csv")
-    figures = plot_sensitivity(out, table, sens.spec.method)
     write_json(manifest(
         "sensitivity", sens.sweep.base.to_dict(),
         {"master": sens.spec.seed, "replicates": list(sens.sweep.seeds),
@@ -336,10 +332,15 @@ def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = No
                 "this_session": done.ran, "folder": "sweep"},
         executor=executor, scheduler=scheduler,
         workers=workers if workers or executor == "dask" else default_workers(),
-        versions={"SALib": _version("SALib")}, figures=[p.name for p in figures],
+        versions={"SALib": dist_version("SALib")}, figures=figure_names(table),
         elapsed_s=round(time.perf_counter() - t0, 1),
     ), out / "manifest.json")
     return SensitivityOutcome(out, table, done.n_runs, done.ran, done.failed)
+
+
+def figure_names(table: pd.DataFrame) -> list[str]:
+    """The figures :func:`sim.interfaces.plots.sensitivity.plot_sensitivity` draws for ``table``."""
+    return [f"sensitivity_{t}.png" for t in table["target"].unique()]
 
 
 def check_out(out: Path) -> None:
@@ -352,146 +353,9 @@ def check_out(out: Path) -> None:
                          "folder, or the folder of an earlier run of this file to resume it")
 
 
-def _version(dist: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
-
-
 # ---------------------------------------------------------------------------------------------
 # Figures and the answer in words
 
 
-def plot_sensitivity(out: Path, table: pd.DataFrame, method: str) -> list[Path]:
-    """One figure per target: its value and its P(met), factors ranked, with 95 % intervals.
-
-    Morris: mu* (mean absolute elementary effect, the target's change over a factor's range
-    scaled to [0, 1]) with its bootstrap interval, and sigma (spread of the effects: large
-    means interactions or curvature). Sobol: first-order S1 and total ST shares of variance.
-    """
-    import gc
-
-    from matplotlib.figure import Figure
-
-    written = []
-    for target, g in table.groupby("target", sort=False):
-        fig = Figure(figsize=(11, 1.6 + 0.42 * g["factor"].nunique()), layout="constrained")
-        axes = fig.subplots(1, len(MEASURES), squeeze=False)[0]
-        for ax, (measure, label) in zip(axes, MEASURES.items()):
-            h = g[(g["measure"] == measure)].dropna(subset=["rank"]).sort_values("rank",
-                                                                               ascending=False)
-            ax.set_title(f"{target} {label} in {g['year'].iloc[0]}", fontsize=10)
-            if h.empty:
-                ax.text(0.5, 0.5, "not produced at every point", ha="center",
-                        transform=ax.transAxes)
-                continue
-            y = np.arange(len(h))
-            if method == "morris":
-                ax.barh(y, h["mu_star"], xerr=h["mu_star_conf"], color="#2b6cb0", alpha=0.8,
-                        capsize=3, label="μ* ± 95 % interval")
-                ax.plot(h["sigma"], y, "o", color="#c53030", ms=5, label="σ")
-                ax.set_xlabel("effect over the factor's range (μ*, σ)")
-            else:
-                ax.barh(y + 0.2, h["ST"], height=0.4, xerr=h["ST_conf"], color="#2b6cb0",
-                        capsize=3, label="total ST")
-                ax.barh(y - 0.2, h["S1"], height=0.4, xerr=h["S1_conf"], color="#90cdf4",
-                        capsize=3, label="first order S1")
-                ax.set_xlabel("share of variance")
-            ax.set_yticks(y, h["factor"], fontsize=8)
-            ax.axvline(0, color="0.4", lw=0.8)
-            ax.legend(fontsize=8, loc="lower right")
-        path = out / f"sensitivity_{target}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-        fig.clear()
-        written.append(path)
-    for old in out.glob("sensitivity_*.png"):  # targets no longer analysed
-        if old not in written:
-            old.unlink()
-    gc.collect()
-    return written
-
-
-def describe(table: pd.DataFrame, method: str, negligible: float = 0.05) -> list[str]:
-    """Plain-language ranking: per target, what drives its value and its P(met)."""
-    lines = []
-    key = "mu_star" if method == "morris" else "ST"
-    for target, g in table.groupby("target", sort=False):
-        for measure in MEASURES:
-            rows = g[g["measure"] == measure]
-            h = rows.dropna(subset=[key]).sort_values("rank")
-            year = int(g["year"].iloc[0])
-            head = f"{target} {'value' if measure == 'value' else 'P(met)'} in {year}"
-            if h.empty:
-                lines.append(f"{head}: not analysed ({rows['note'].iloc[0]})")
-                continue
-            top = float(h[key].iloc[0])
-            if not top > 0:
-                lines.append(f"{head}: no factor moves it over these ranges"
-                             + (" (it is the same at every point)" if measure == "p_met" else ""))
-                continue
-            floor = float(h["noise"].iloc[0]) if np.isfinite(h["noise"].iloc[0]) else 0.0
-            cut = max(negligible * top, floor)
-            strong = h[h[key] >= cut]
-            weak = h[h[key] < cut]
-            if strong.empty:
-                lines.append(f"{head}: no factor stands out from replicate noise (largest "
-                             f"{key} {_num(top)}, noise level {_num(floor)}); raise replicates")
-                continue
-            if method == "morris":
-                parts = [f"{r.factor} (μ* = {_num(r.mu_star)})" for r in strong.itertuples()]
-            else:
-                parts = [f"{r.factor} (ST = {r.ST:.2f}, S1 = {r.S1:.2f})"
-                         for r in strong.itertuples()]
-            text = f"{head}: driven by " + ", then ".join(parts[:4])
-            if len(parts) > 4:
-                text += f" and {len(parts) - 4} more"
-            if len(weak):
-                names = list(weak["factor"])
-                text += (f"; little or no effect (< {negligible:.0%} of the top"
-                         + (", or within replicate noise" if floor > negligible * top else "")
-                         + "): "
-                         + ", ".join(names[:6])
-                         + (f" and {len(names) - 6} more" if len(names) > 6 else ""))
-            lines.append(text)
-    return lines
-
-
-def _num(x: float) -> str:
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
-
-
 # ---------------------------------------------------------------------------------------------
 # The command
-
-
-def sensitivity_command(args) -> int:
-    """``skills-sim sensitivity``: validate everything first, so bad input writes nothing."""
-    sens = load_sensitivity(args.file)
-    executor, scheduler = executor_options(args)
-    out = Path(args.out) if args.out else default_out("sensitivity")
-    print(f"sensitivity ({sens.spec.method}): {len(sens.factors)} factors, "
-          f"{sens.sweep.n_points} design points x {sens.spec.replicates} replicates = "
-          f"{sens.sweep.n_runs} runs -> {out}", flush=True)
-    result = run_study(
-        "sensitivity", f"finished runs are kept in {out}/sweep, and the same command resumes",
-        lambda: run_sensitivity(sens, out, workers=args.workers, executor=executor,
-                                scheduler=scheduler))
-    if result is None:
-        return 1
-    what = ("Morris screening: μ* = mean absolute change of the target when a factor moves "
-            "across its range, σ = how much that change varies (interactions, curvature)"
-            if sens.spec.method == "morris" else
-            "Sobol indices: S1 = share of the target's variance due to a factor alone, ST = "
-            "including its interactions")
-    print(f"\n{what}.")
-    for line in describe(result.table, sens.spec.method):
-        print(f"  {line}")
-    print(f"\nwrote {out}/sensitivity.csv, sensitivity_*.png, manifest.json; the runs are in "
-          f"{out}/sweep ({result.ran} of {result.n_runs} run this time)")
-    return 0

@@ -1,4 +1,6 @@
-"""The ``skills-sim`` command line (see ../shared/design/INTERFACE.md for the contract).
+"""The ``skills-sim`` command line: one module per command (``run``, ``forecast``, ``sweep``,
+``plot``, ``check``, ``calibrate``, ``sensitivity``, ``optimize``, ``dashboard``), each with a
+``command(args)``; the contract is docs/INTERFACE.md.
 
 Exit status: 0 done; 2 bad input (the message names file, key, value and what is allowed, and
 nothing is written); 1 anything else.
@@ -8,135 +10,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError, load_params, parse_set_options
-
-
-def _progress_enabled() -> bool:
-    return sys.stderr.isatty()
+from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError
 
 
-def cmd_run(args) -> int:
-    from sim.experiments.folders import default_out, manifest, now_iso, write_csv, write_json, write_parquet
-    from sim.experiments.runner import run_one
+def _command(name: str):
+    """The ``command(args)`` of ``sim.interfaces.cli.<name>``, imported when it runs (so
+    ``skills-sim check`` does not import Optuna, SALib or matplotlib)."""
+    def run(args) -> int:
+        from importlib import import_module
 
-    params = load_params(args.params, parse_set_options(args.set))
-    out = Path(args.out) if args.out else default_out("run")
-    started = now_iso()
-    result = run_one(params, seed=args.seed, scenario=Path(args.params).stem,
-                     progress=_progress_enabled())
-    write_parquet(result.annual, out / "annual.parquet")
-    write_parquet(result.monthly, out / "monthly.parquet")
-    write_csv(result.ledger, out / "ledger.csv")
-    write_json(manifest("run", params.to_dict(), {"seed": args.seed}, started,
-                        params_file=str(args.params), overrides=args.set or []),
-               out / "manifest.json")
-    _print_annual(result.annual)
-    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, manifest.json")
-    return 0
+        return import_module(f"sim.interfaces.cli.{name}").command(args)
 
-
-def _print_annual(annual) -> None:
-    if annual.empty:
-        return
-    table = annual.pivot_table(index="target", columns="year", values="value")
-    print(table.round(3).to_string())
-
-
-def cmd_check(args) -> int:
-    path = Path(args.params)
-    from sim.params import read_toml
-
-    raw = read_toml(path)
-    if "sweep" in raw:
-        from sim.experiments.sweep import load_sweep  # noqa: PLC0415 - only sweep files need it
-
-        sweep = load_sweep(path)
-        print(f"{path}: OK (sweep of {sweep.n_points} points x {sweep.replicates} replicates)")
-        return 0
-    if "sensitivity" in raw:
-        from sim.experiments.sensitivity import load_sensitivity
-
-        sens = load_sensitivity(path)
-        print(f"{path}: OK ({sens.spec.method} sensitivity of {len(sens.factors)} factors: "
-              f"{sens.sweep.n_points} points x {sens.spec.replicates} replicates)")
-        return 0
-    if "optimize" in raw:
-        from sim.experiments.optimize import load_optimize
-
-        opt = load_optimize(path)
-        print(f"{path}: OK (optimisation of {len(opt.levers)} levers: {opt.spec.trials} trials x "
-              f"{opt.spec.replicates} replicates)")
-        return 0
-    params = load_params(path, parse_set_options(getattr(args, "set", None)))
-    print(f"{path}: OK ({params.run.years} years from {params.run.start_year}, "
-          f"{len(params.sectors)} sectors, {params.run.persons_per_agent} person(s) per agent)")
-    return 0
-
-
-def cmd_forecast(args) -> int:
-    from sim.experiments.forecast import forecast_command
-
-    return forecast_command(args)
-
-
-def cmd_plot(args) -> int:
-    from sim.interfaces.plots.forecast import plot_command
-
-    return plot_command(args)
-
-
-def cmd_sweep(args) -> int:
-    from sim.experiments.sweep import sweep_command
-
-    return sweep_command(args)
-
-
-def cmd_sensitivity(args) -> int:
-    from sim.experiments.sensitivity import sensitivity_command
-
-    return sensitivity_command(args)
-
-
-def cmd_optimize(args) -> int:
-    from sim.experiments.optimize import optimize_command
-
-    return optimize_command(args)
-
-
-def cmd_dashboard(args) -> int:
-    """Serve the SolaraViz dashboard (app.py) on this machine; needs the viz extra."""
-    import importlib.util
-    import os
-    import subprocess
-
-    missing = [m for m in ("solara", "altair") if importlib.util.find_spec(m) is None]
-    if missing:
-        print(f"skills-sim dashboard: error: {', '.join(missing)} not installed; install the "
-              "dashboard extra: python3 -m pip install -e '.[viz]'", file=sys.stderr)
-        return 2
-    folder = BASELINE_PATH.parent / "scenarios"
-    scenarios = ["baseline", *sorted(p.stem for p in folder.glob("*.toml"))]
-    if args.scenario not in scenarios:
-        raise ParamError("--scenario", "scenario", args.scenario,
-                         f"expected one of {', '.join(scenarios)}")
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    target = str(app) if app.exists() else "sim.interfaces.dashboard"  # a non-editable install has no app.py
-    env = dict(os.environ, SKILLS_SIM_DASHBOARD_PERSONS_PER_AGENT=str(args.persons_per_agent),
-               SKILLS_SIM_DASHBOARD_SCENARIO=args.scenario)
-    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # a local tool: no usage reports
-    command = [sys.executable, "-m", "solara", "run", target, "--host", args.host,
-               "--port", str(args.port), "--open" if args.open else "--no-open"]
-    print(f"skills-sim dashboard: serving http://{args.host}:{args.port} (Ctrl-C stops)",
-          file=sys.stderr)
-    return subprocess.call(command, env=env)
-
-
-def cmd_calibrate(args) -> int:
-    from sim.experiments.calibrate import calibrate_command
-
-    return calibrate_command(args)
+    return run
 
 
 def _study_options(p: argparse.ArgumentParser, cluster: bool) -> None:
@@ -161,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=_command("run"))
 
     p = sub.add_parser("forecast", help="Monte Carlo forecast of every target")
     p.add_argument("params", nargs="*", default=[str(BASELINE_PATH)],
@@ -171,29 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
-    p.set_defaults(func=cmd_forecast)
+    p.set_defaults(func=_command("forecast"))
 
     p = sub.add_parser("sweep", help="a parameter sweep described by a sweep file (resumable)")
     p.add_argument("sweep", help="sweep file (TOML)")
     _study_options(p, cluster=True)
-    p.set_defaults(func=cmd_sweep)
+    p.set_defaults(func=_command("sweep"))
 
     p = sub.add_parser("sensitivity",
                        help="which levers and uncertainties drive each target (SALib; resumable)")
     p.add_argument("file", help="sensitivity file (TOML, a [sensitivity] table)")
     _study_options(p, cluster=True)
-    p.set_defaults(func=cmd_sensitivity)
+    p.set_defaults(func=_command("sensitivity"))
 
     p = sub.add_parser("optimize",
                        help="cheapest lever setting meeting targets with a given probability "
                             "(Optuna; resumable)")
     p.add_argument("file", help="optimisation file (TOML, an [optimize] table)")
     _study_options(p, cluster=False)
-    p.set_defaults(func=cmd_optimize)
+    p.set_defaults(func=_command("optimize"))
 
     p = sub.add_parser("plot", help="redraw the figures of a finished run, forecast or sweep")
     p.add_argument("dir", help="output folder")
-    p.set_defaults(func=cmd_plot)
+    p.set_defaults(func=_command("plot"))
 
     p = sub.add_parser(
         "calibrate", help="fit coefficients to observed statistics (Optuna; resumable)",
@@ -212,12 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     p.add_argument("--out", help="output folder; re-running on the same folder resumes")
-    p.set_defaults(func=cmd_calibrate)
+    p.set_defaults(func=_command("calibrate"))
 
     p = sub.add_parser("check", help="validate a parameter, sweep, sensitivity or optimize file")
     p.add_argument("params", help="parameter, sweep, sensitivity or optimize file")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
-    p.set_defaults(func=cmd_check)
+    p.set_defaults(func=_command("check"))
 
     p = sub.add_parser("dashboard", help="interactive dashboard in a browser (needs the viz extra)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -229,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scale the page starts at (default 1 = full scale)")
     p.add_argument("--scenario", default="baseline",
                    help="scenario the page starts from: baseline or a name in params/scenarios/")
-    p.set_defaults(func=cmd_dashboard)
+    p.set_defaults(func=_command("dashboard"))
     return parser
 
 

@@ -21,6 +21,7 @@ from matplotlib.transforms import blended_transform_factory
 from sim.experiments.folders import atomic_path, write_text
 from sim.params import ParamError
 from sim.experiments.attainment import attainment, earliest_year
+from sim.interfaces.summary import fmt_value, is_share, summary_markdown, targets_in, wording
 
 DPI = 110
 FIGSIZE = (8.0, 4.6)
@@ -33,40 +34,6 @@ MAX_YEAR_LABELS = 15  # above this many years, per-year P(met) labels would over
 
 # ---------------------------------------------------------------------------------------------
 # Entry point
-
-
-def plot_command(args) -> int:
-    """``skills-sim plot DIR``: redraw a finished folder's figures according to its manifest."""
-    out = Path(args.dir)
-    meta = read_manifest(out)
-    command = meta.get("command")
-    if command == "sweep":
-        from sim.experiments.sweep import plot_sweep
-
-        plot_sweep(out)
-        print(f"redrew the sweep figures in {out}")
-        return 0
-    if command == "sensitivity":
-        import pandas as pd
-
-        from sim.experiments.sensitivity import plot_sensitivity
-
-        figures = plot_sensitivity(out, pd.read_csv(out / "sensitivity.csv"), meta["definition"]["method"])
-        print(f"redrew {len(figures)} figures in {out}")
-        return 0
-    if command == "optimize" and (out / "forecast" / "manifest.json").exists():
-        # The trade-off figure is drawn by the optimiser; the chosen setting's forecast redraws.
-        sub = out / "forecast"
-        figures = draw_forecast(sub, read_annual(sub), read_manifest(sub))
-        print(f"redrew {len(figures)} forecast figures in {sub} (tradeoff.png is the optimiser's)")
-        return 0
-    if command not in ("forecast", "run"):
-        raise ParamError(str(out / "manifest.json"), "command", command,
-                         "expected a run, forecast, sweep, sensitivity or optimize folder")
-    annual = read_annual(out)
-    figures = (draw_forecast if command == "forecast" else draw_run)(out, annual, meta)
-    print(f"redrew {len(figures)} figures in {out}")
-    return 0
 
 
 def read_manifest(out: Path) -> dict:
@@ -103,7 +70,7 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict) -> list[Path]:
     att = attainment(annual, by=["scenario"])
     slugs = _unique_slugs(order)
     written: list[Path] = []
-    for target in _targets(annual):
+    for target in targets_in(annual):
         rows = att[att["target"] == target]
         thresholds = annual[annual["target"] == target]
         path = out / f"overlay_{target}.png"
@@ -203,7 +170,7 @@ def draw_run(out: Path, annual: pd.DataFrame, meta: dict) -> list[Path]:
     out = Path(out)
     written = []
     scenario = str(annual["scenario"].iloc[0]) if not annual.empty else "run"
-    for target in _targets(annual):
+    for target in targets_in(annual):
         rows = annual[annual["target"] == target].sort_values("year")
         fig = Figure(figsize=FIGSIZE, dpi=DPI)
         ax = fig.subplots()
@@ -226,97 +193,6 @@ def draw_run(out: Path, annual: pd.DataFrame, meta: dict) -> list[Path]:
 # The one-page summary
 
 
-def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFrame, meta: dict,
-                     order: list[str], figures: list[Path]) -> str:
-    """The analyst's page: when each target is met, its attainment by year, the figures."""
-    replicates = meta.get("replicates") or (
-        int(annual.groupby("scenario")["replicate"].nunique().max()) if not annual.empty else 0)
-    years = sorted(annual["year"].unique()) if not annual.empty else []
-    files = {s.get("name"): s.get("params_file") for s in meta.get("scenarios", [])}
-    se = (0.25 / replicates) ** 0.5 if replicates else float("nan")
-    scenario_list = ", ".join(f"**{s}** (`{files.get(s, '?')}`)" for s in order)
-    lines = [
-        "# Forecast of the plan's targets",
-        "",
-        f"Scenarios: {scenario_list}. "
-        f"{replicates} replicates each"
-        + (f", years {years[0]}–{years[-1]}" if years else "")
-        + f". Master seed {meta.get('seeds', {}).get('master_seed', '?')}; "
-        f"run {meta.get('started', '?')}, skills-sim {meta.get('package_version', '?')}"
-        + (f", commit `{meta['git_commit']}`" if meta.get("git_commit") else "") + ".",
-        "",
-        ("**How to read.** A target is *met* in a year when the simulated value reaches the "
-         "plan's threshold. **P(met)** is the share of replicates (simulated futures that differ "
-         "only by chance) in which it is met; with "
-         f"{replicates} replicates it is accurate to about ±{se:.2f} (one standard error, at "
-         "worst). The *median* is the middle replicate's value and *90 % band* the range holding "
-         "90 % of them. Scenarios use the same random numbers replicate by replicate, so a "
-         "difference between scenarios comes from the scenarios, not from chance."),
-        "",
-        "## When is each target met?",
-        "",
-        ("First year the target is met with probability ≥ 50 % / ≥ 80 % "
-         "(— = not within the horizon)."),
-        "",
-        "| target | threshold | " + " | ".join(order) + " |",
-        "|---|---|" + "---|" * len(order),
-    ]
-    thresholds = annual.groupby(["scenario", "target"])["threshold"].median() if not annual.empty \
-        else pd.Series(dtype=float)
-    for target in _targets(annual):
-        share = _is_share(annual[annual["target"] == target])
-        th = {s: thresholds.get((s, target), np.nan) for s in order}
-        first = th[order[0]]
-        cells = []
-        for s in order:
-            r = early[(early["scenario"] == s) & (early["target"] == target)]
-            cell = (f"{_year(r['year_p50'].iloc[0])} / {_year(r['year_p80'].iloc[0])}"
-                    if len(r) else "–")
-            if not np.isclose(th[s], first, equal_nan=True):  # a scenario moved the threshold
-                cell += f" (threshold {_fmt(th[s], share)})"
-            cells.append(cell)
-        lines.append(f"| {target} | ≥ {_fmt(first, share)} | " + " | ".join(cells) + " |")
-    lines += ["", "## Attainment by year", "",
-              "P(met), then median and 90 % band [5 %–95 %] of the target's value.", ""]
-    for target in _targets(annual):
-        share = _is_share(annual[annual["target"] == target])
-        rows = att[att["target"] == target]
-        lines += [f"**{target}** — {_wording(meta, target)}", "",
-                  "| year | " + " | ".join(order) + " |",
-                  "|---|" + "---|" * len(order)]
-        for year in sorted(rows["year"].unique()):
-            cells = []
-            for s in order:
-                r = rows[(rows["scenario"] == s) & (rows["year"] == year)]
-                if r.empty:
-                    cells.append("–")
-                    continue
-                r = r.iloc[0]
-                cells.append(f"**{r['p_met']:.0%}** · {_fmt(r['median'], share)} "
-                             f"[{_fmt(r['q05'], share)}–{_fmt(r['q95'], share)}]")
-            lines.append(f"| {year} | " + " | ".join(cells) + " |")
-        lines.append("")
-    lines += ["## Figures", "",
-              ("Overlays compare the scenarios (median and 50 % band; P(met) below). Fan charts "
-               "show one scenario: median, 50 % and 90 % bands, the threshold (red dashes) and "
-               "the first year the plan's annual targets apply (grey dots)."), ""]
-    for fig in figures:
-        lines += [f"![{fig.stem}]({fig.name})", ""]
-    lines += ["", "## Targets", ""]
-    for target in _targets(annual):
-        d = meta.get("targets", {}).get(target, {})
-        lines.append(f"- **{target}** — {d.get('plan', '')}. *Model definition:* "
-                     f"{d.get('definition', 'not recorded')}")
-    missing = _unmodelled_targets(annual, meta, order)
-    if missing:
-        lines += ["", "Targets in the parameter file that this model does not compute yet "
-                  "(no values in `annual.parquet`): "
-                  + ", ".join(f"{t} ({name}, threshold {v:g})" for t, name, v in missing) + "."]
-    lines += ["", ("Files: `annual.parquet` (every replicate), `attainment.csv`, "
-                   "`earliest_year.csv`, `manifest.json` (parameters, seeds, versions)."), ""]
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
@@ -326,13 +202,6 @@ def scenario_order(annual: pd.DataFrame, meta: dict) -> list[str]:
     given = [s["name"] for s in meta.get("scenarios", []) if "name" in s]
     present = list(dict.fromkeys(annual["scenario"])) if not annual.empty else []
     return given + [s for s in present if s not in given]
-
-
-def _targets(annual: pd.DataFrame) -> list[str]:
-    """Targets present in the table, in natural order (T2 before T10)."""
-    ids = annual["target"].unique() if not annual.empty else []
-    return sorted(map(str, ids), key=lambda t: [int(x) if x.isdigit() else x
-                                                 for x in re.split(r"(\d+)", t)])
 
 
 def _start_year(meta: dict, scenario: str) -> int | None:
@@ -345,51 +214,16 @@ def _start_year(meta: dict, scenario: str) -> int | None:
         return None
 
 
-def _unmodelled_targets(annual, meta, order) -> list[tuple[str, str, float]]:
-    params = meta.get("parameters") or {}
-    if "run" not in params and order:
-        params = params.get(order[0]) or {}
-    present = set(annual["target"]) if not annual.empty else set()
-    out = []
-    for key, value in (params.get("targets") or {}).items():
-        tid, _, name = key.partition("_")
-        if tid not in present:
-            out.append((tid, name.replace("_", " "), float(value)))
-    return out
-
-
-def _wording(meta: dict, target: str) -> str:
-    return meta.get("targets", {}).get(target, {}).get("plan", target)
-
-
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def _short_wording(meta: dict, target: str) -> str:
     """The plan wording without Chinese characters, which the default fonts cannot draw."""
-    text = _wording(meta, target)
+    text = wording(meta, target)
     head, sep, tail = text.partition(": ")
     if sep and _CJK.search(head) and not _CJK.search(tail):
         return tail
     return _CJK.sub("", text).strip(" :")
-
-
-def _is_share(annual: pd.DataFrame) -> bool:
-    """A target measured as a share (drawn in %): values and threshold within [0, 1]."""
-    if annual.empty:
-        return False
-    v = pd.concat([annual["value"], annual["threshold"]]).dropna()
-    return bool(len(v) and v.between(0, 1).all())
-
-
-def _fmt(x, share: bool) -> str:
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "–"
-    return f"{x:.1%}" if share else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
-def _year(y) -> str:
-    return "—" if pd.isna(y) else str(int(y))
 
 
 def _threshold_line(ax, annual: pd.DataFrame) -> None:
@@ -415,11 +249,11 @@ def _format_axes(ax, annual: pd.DataFrame, att: pd.DataFrame) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.grid(alpha=0.3)
-    if _is_share(annual):
+    if is_share(annual):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
         ax.set_ylabel("share")
     else:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _fmt(x, share=False)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: fmt_value(x, share=False)))
         values = annual["value"].dropna()
         if len(values) and np.allclose(values, values.round()):  # counts: whole-number ticks
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -1,0 +1,51 @@
+"""What several commands share: progress, executor options, and how a failed study is reported."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from sim.experiments.executors import ExecutorError
+from sim.experiments.sweep import SweepError
+from sim.params import MISSING, ParamError
+
+
+def progress_enabled() -> bool:
+    return sys.stderr.isatty()
+
+
+def say(msg: str) -> None:
+    """Progress messages of the engines go to stderr."""
+    print(msg, file=sys.stderr)
+
+
+def executor_options(args) -> tuple[str, str | None]:
+    """``--executor``, ``--scheduler`` and ``--workers`` checked together (bad input: exit 2)."""
+    executor = getattr(args, "executor", None) or "local"
+    scheduler = getattr(args, "scheduler", None)
+    if executor == "dask" and not scheduler:
+        raise ParamError("--executor", "--scheduler", MISSING,
+                         "--executor dask needs --scheduler ADDR (e.g. tcp://10.0.0.5:8786)")
+    if executor == "local" and scheduler:
+        raise ParamError("--scheduler", "--scheduler", scheduler,
+                         "a scheduler address is only used with --executor dask")
+    if args.workers is not None and args.workers < 1:
+        raise ParamError("--workers", "--workers", args.workers, "at least 1")
+    return executor, scheduler
+
+
+def guard_study(command: str, kept: str, run: Callable[[], Any]) -> Any:
+    """Run a resumable study for ``skills-sim command``; if the executor fails or a worker
+    process dies, say so on stderr (with ``kept``: what is kept and how to resume) and return
+    None, for the command to exit 1."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return run()
+    except (ExecutorError, SweepError) as exc:
+        print(f"skills-sim {command}: error: {exc}", file=sys.stderr)
+    except BrokenProcessPool:
+        print(f"skills-sim {command}: error: a worker process died (out of memory?); {kept}",
+              file=sys.stderr)
+    return None

@@ -1,0 +1,37 @@
+"""``skills-sim optimize FILE``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.experiments.folders import default_out
+from sim.experiments.optimize import load_optimize, money, run_optimize
+from sim.interfaces.cli.common import guard_study, say
+from sim.interfaces.plots.optimize import draw_optimize
+from sim.params import ParamError
+
+
+def command(args) -> int:
+    """``skills-sim optimize``: validate everything, then run (or resume) and answer."""
+    opt = load_optimize(args.file)
+    if args.workers is not None and args.workers < 1:
+        raise ParamError("--workers", "--workers", args.workers, "at least 1")
+    out = Path(args.out) if args.out else default_out("optimize")
+    result = guard_study(
+        "optimize", f"finished candidates are kept in {out}/study.db, and the same command resumes",
+        lambda: run_optimize(opt, out, workers=args.workers, log=say))
+    if result is None:
+        return 1
+    draw_optimize(opt, result)
+    print("\nAnswer:")
+    for line in result.answer:
+        print(line if line.startswith("  ") else f"  {line}")
+    ok = result.candidates[result.candidates["feasible"].eq(True)]  # None: a failed trial
+    if len(ok) > 1:
+        print("Cheapest candidates meeting the goal:")
+        for r in ok.sort_values(["cost_yuan", "trial"]).head(5).itertuples():
+            print(f"  trial {r.trial}: {money(r.cost_yuan)}, lowest P(met) {r.p_min:.2f}")
+    print(f"wrote {out}/candidates.csv, tradeoff.png, best.toml, forecast/ (fan charts), "
+          f"manifest.json (study in study.db: the same command with a larger trials and --out "
+          f"{out} continues it)")
+    return 0

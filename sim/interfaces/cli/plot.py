@@ -1,0 +1,42 @@
+"""``skills-sim plot DIR``: redraw a finished folder's figures from its files alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.interfaces.plots.forecast import draw_forecast, draw_run, read_annual, read_manifest
+from sim.params import ParamError
+
+
+def command(args) -> int:
+    """``skills-sim plot DIR``: redraw a finished folder's figures according to its manifest."""
+    out = Path(args.dir)
+    meta = read_manifest(out)
+    command = meta.get("command")
+    if command == "sweep":
+        from sim.interfaces.plots.sweep import plot_sweep
+
+        plot_sweep(out)
+        print(f"redrew the sweep figures in {out}")
+        return 0
+    if command == "sensitivity":
+        import pandas as pd
+
+        from sim.interfaces.plots.sensitivity import plot_sensitivity
+
+        figures = plot_sensitivity(out, pd.read_csv(out / "sensitivity.csv"), meta["definition"]["method"])
+        print(f"redrew {len(figures)} figures in {out}")
+        return 0
+    if command == "optimize" and (out / "forecast" / "manifest.json").exists():
+        # The trade-off figure is drawn by the optimiser; the chosen setting's forecast redraws.
+        sub = out / "forecast"
+        figures = draw_forecast(sub, read_annual(sub), read_manifest(sub))
+        print(f"redrew {len(figures)} forecast figures in {sub} (tradeoff.png is the optimiser's)")
+        return 0
+    if command not in ("forecast", "run"):
+        raise ParamError(str(out / "manifest.json"), "command", command,
+                         "expected a run, forecast, sweep, sensitivity or optimize folder")
+    annual = read_annual(out)
+    figures = (draw_forecast if command == "forecast" else draw_run)(out, annual, meta)
+    print(f"redrew {len(figures)} figures in {out}")
+    return 0

@@ -1,0 +1,34 @@
+"""``skills-sim run [FILE]``: one simulation to the horizon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.experiments.folders import default_out, manifest, now_iso, write_csv, write_json, write_parquet
+from sim.experiments.runner import run_one
+from sim.interfaces.cli.common import progress_enabled
+from sim.params import load_params, parse_set_options
+
+
+def command(args) -> int:
+    params = load_params(args.params, parse_set_options(args.set))
+    out = Path(args.out) if args.out else default_out("run")
+    started = now_iso()
+    result = run_one(params, seed=args.seed, scenario=Path(args.params).stem,
+                     progress=progress_enabled())
+    write_parquet(result.annual, out / "annual.parquet")
+    write_parquet(result.monthly, out / "monthly.parquet")
+    write_csv(result.ledger, out / "ledger.csv")
+    write_json(manifest("run", params.to_dict(), {"seed": args.seed}, started,
+                        params_file=str(args.params), overrides=args.set or []),
+               out / "manifest.json")
+    _print_annual(result.annual)
+    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, manifest.json")
+    return 0
+
+
+def _print_annual(annual) -> None:
+    if annual.empty:
+        return
+    table = annual.pivot_table(index="target", columns="year", values="value")
+    print(table.round(3).to_string())

@@ -1,0 +1,33 @@
+"""``skills-sim sweep FILE``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sim.experiments.folders import default_out
+from sim.experiments.sweep import load_sweep, run_sweep
+from sim.interfaces.cli.common import executor_options, guard_study, say
+from sim.interfaces.plots.sweep import plot_sweep
+
+
+def command(args) -> int:
+    """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
+    sweep = load_sweep(args.sweep)
+    executor, scheduler = executor_options(args)
+    out = Path(args.out) if args.out else default_out("sweep")
+    result = guard_study(
+        "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
+        lambda: run_sweep(sweep, out, workers=args.workers, executor=executor, scheduler=scheduler,
+                          log=say))
+    if result is None:
+        return 1
+    plot_sweep(out)
+    ok = result.n_runs - result.failed
+    print(f"{ok} of {result.n_runs} runs done ({result.ran} this time). Wrote {out}/annual.parquet, "
+          "attainment.csv, failures.csv, manifest.json and sweep_*.png")
+    if result.failed:
+        print(f"{result.failed} run(s) failed: see {out}/failures.csv; re-running the same command "
+              "retries them", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,142 @@
+"""The one-page ``summary.md`` of a forecast folder: the answer in words and tables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def targets_in(annual: pd.DataFrame) -> list[str]:
+    """Targets present in the table, in natural order (T2 before T10)."""
+    ids = annual["target"].unique() if not annual.empty else []
+    return sorted(map(str, ids), key=lambda t: [int(x) if x.isdigit() else x
+                                                 for x in re.split(r"(\d+)", t)])
+
+
+def unmodelled_targets(annual, meta, order) -> list[tuple[str, str, float]]:
+    params = meta.get("parameters") or {}
+    if "run" not in params and order:
+        params = params.get(order[0]) or {}
+    present = set(annual["target"]) if not annual.empty else set()
+    out = []
+    for key, value in (params.get("targets") or {}).items():
+        tid, _, name = key.partition("_")
+        if tid not in present:
+            out.append((tid, name.replace("_", " "), float(value)))
+    return out
+
+
+def wording(meta: dict, target: str) -> str:
+    return meta.get("targets", {}).get(target, {}).get("plan", target)
+
+
+def is_share(annual: pd.DataFrame) -> bool:
+    """A target measured as a share (drawn in %): values and threshold within [0, 1]."""
+    if annual.empty:
+        return False
+    v = pd.concat([annual["value"], annual["threshold"]]).dropna()
+    return bool(len(v) and v.between(0, 1).all())
+
+
+def fmt_value(x, share: bool) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "–"
+    return f"{x:.1%}" if share else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def year_text(y) -> str:
+    return "—" if pd.isna(y) else str(int(y))
+
+
+def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFrame, meta: dict,
+                     order: list[str], figures: list[Path]) -> str:
+    """The analyst's page: when each target is met, its attainment by year, the figures."""
+    replicates = meta.get("replicates") or (
+        int(annual.groupby("scenario")["replicate"].nunique().max()) if not annual.empty else 0)
+    years = sorted(annual["year"].unique()) if not annual.empty else []
+    files = {s.get("name"): s.get("params_file") for s in meta.get("scenarios", [])}
+    se = (0.25 / replicates) ** 0.5 if replicates else float("nan")
+    scenario_list = ", ".join(f"**{s}** (`{files.get(s, '?')}`)" for s in order)
+    lines = [
+        "# Forecast of the plan's targets",
+        "",
+        f"Scenarios: {scenario_list}. "
+        f"{replicates} replicates each"
+        + (f", years {years[0]}–{years[-1]}" if years else "")
+        + f". Master seed {meta.get('seeds', {}).get('master_seed', '?')}; "
+        f"run {meta.get('started', '?')}, skills-sim {meta.get('package_version', '?')}"
+        + (f", commit `{meta['git_commit']}`" if meta.get("git_commit") else "") + ".",
+        "",
+        ("**How to read.** A target is *met* in a year when the simulated value reaches the "
+         "plan's threshold. **P(met)** is the share of replicates (simulated futures that differ "
+         "only by chance) in which it is met; with "
+         f"{replicates} replicates it is accurate to about ±{se:.2f} (one standard error, at "
+         "worst). The *median* is the middle replicate's value and *90 % band* the range holding "
+         "90 % of them. Scenarios use the same random numbers replicate by replicate, so a "
+         "difference between scenarios comes from the scenarios, not from chance."),
+        "",
+        "## When is each target met?",
+        "",
+        ("First year the target is met with probability ≥ 50 % / ≥ 80 % "
+         "(— = not within the horizon)."),
+        "",
+        "| target | threshold | " + " | ".join(order) + " |",
+        "|---|---|" + "---|" * len(order),
+    ]
+    thresholds = annual.groupby(["scenario", "target"])["threshold"].median() if not annual.empty \
+        else pd.Series(dtype=float)
+    for target in targets_in(annual):
+        share = is_share(annual[annual["target"] == target])
+        th = {s: thresholds.get((s, target), np.nan) for s in order}
+        first = th[order[0]]
+        cells = []
+        for s in order:
+            r = early[(early["scenario"] == s) & (early["target"] == target)]
+            cell = (f"{year_text(r['year_p50'].iloc[0])} / {year_text(r['year_p80'].iloc[0])}"
+                    if len(r) else "–")
+            if not np.isclose(th[s], first, equal_nan=True):  # a scenario moved the threshold
+                cell += f" (threshold {fmt_value(th[s], share)})"
+            cells.append(cell)
+        lines.append(f"| {target} | ≥ {fmt_value(first, share)} | " + " | ".join(cells) + " |")
+    lines += ["", "## Attainment by year", "",
+              "P(met), then median and 90 % band [5 %–95 %] of the target's value.", ""]
+    for target in targets_in(annual):
+        share = is_share(annual[annual["target"] == target])
+        rows = att[att["target"] == target]
+        lines += [f"**{target}** — {wording(meta, target)}", "",
+                  "| year | " + " | ".join(order) + " |",
+                  "|---|" + "---|" * len(order)]
+        for year in sorted(rows["year"].unique()):
+            cells = []
+            for s in order:
+                r = rows[(rows["scenario"] == s) & (rows["year"] == year)]
+                if r.empty:
+                    cells.append("–")
+                    continue
+                r = r.iloc[0]
+                cells.append(f"**{r['p_met']:.0%}** · {fmt_value(r['median'], share)} "
+                             f"[{fmt_value(r['q05'], share)}–{fmt_value(r['q95'], share)}]")
+            lines.append(f"| {year} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["## Figures", "",
+              ("Overlays compare the scenarios (median and 50 % band; P(met) below). Fan charts "
+               "show one scenario: median, 50 % and 90 % bands, the threshold (red dashes) and "
+               "the first year the plan's annual targets apply (grey dots)."), ""]
+    for fig in figures:
+        lines += [f"![{fig.stem}]({fig.name})", ""]
+    lines += ["", "## Targets", ""]
+    for target in targets_in(annual):
+        d = meta.get("targets", {}).get(target, {})
+        lines.append(f"- **{target}** — {d.get('plan', '')}. *Model definition:* "
+                     f"{d.get('definition', 'not recorded')}")
+    missing = unmodelled_targets(annual, meta, order)
+    if missing:
+        lines += ["", "Targets in the parameter file that this model does not compute yet "
+                  "(no values in `annual.parquet`): "
+                  + ", ".join(f"{t} ({name}, threshold {v:g})" for t, name, v in missing) + "."]
+    lines += ["", ("Files: `annual.parquet` (every replicate), `attainment.csv`, "
+                   "`earliest_year.csv`, `manifest.json` (parameters, seeds, versions)."), ""]
+    return "\n".join(lines)
