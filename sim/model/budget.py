@@ -8,18 +8,23 @@ ledger by year and programme, and counted in the monthly ``spend.*`` indicators.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections import defaultdict
 
 import pandas as pd
 
 from sim.params import Params
 
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
+
 LINES = ("order_classes", "apprenticeship", "certificates", "training_bases", "combos",
          "social_training", "retention", "platform")
 
 
 class Budget:
-    def __init__(self, model, params: Params):
+    def __init__(self, model: SkillsModel, params: Params):
         self.model = model
         self.p = params.budget
         self.start_year = params.run.start_year

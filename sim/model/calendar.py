@@ -22,11 +22,17 @@ June" has one answer.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sim.model import enrollment, labour_demand, labour_market, major_adjustment, study
 from sim.params import Params
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
+    from sim.model.programmes import Programmes
 
 Process = Callable[[object], None]
 
@@ -54,14 +60,14 @@ class Calendar:
         return "\n".join(lines)
 
 
-def new_fiscal_year(model) -> None:
+def new_fiscal_year(model: SkillsModel) -> None:
     if model.month_index > 0:  # the first year's budget is set up with the model
         model.budget.new_year(model.year)
     labour_demand.new_year_shocks(model)
     model.schools.budget_yuan[:] = model.p.schools.adjustment_budget_yuan
 
 
-def build_calendar(p: Params, programmes: dict) -> Calendar:
+def build_calendar(p: Params, programmes: Programmes) -> Calendar:
     cal = Calendar(every_month=[
         ("employment dynamics", labour_demand.employment_dynamics),
         ("drop-out", study.dropout),
@@ -72,7 +78,7 @@ def build_calendar(p: Params, programmes: dict) -> Calendar:
     # Vacancies are posted in the adjustment month (or before search starts, if earlier).
     post_month = min(adjust, search[0])
     cal.add(post_month, "post vacancies", labour_demand.post_vacancies)
-    cal.add(post_month, "sponsors reserve posts", programmes["order_classes"].reserve_posts)
+    cal.add(post_month, "sponsors reserve posts", programmes.order_classes.reserve_posts)
     cal.add(adjust, "major adjustment", major_adjustment.adjust_majors)
     cal.add(search[0], "graduation", study.graduation)
     for m in search:

@@ -17,11 +17,16 @@ together with a pool from general senior high, by the same rule.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.model.schools import SchoolTable
 from sim.model.signals import family_prospects
 from sim.model.students import HIGHER, SECONDARY, State
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
 
 def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndarray:
@@ -30,7 +35,7 @@ def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndar
     return np.floor(x + rng.random(x.shape)).astype(np.int64)
 
 
-def cohort_size(model, year: int) -> float:
+def cohort_size(model: SkillsModel, year: int) -> float:
     """Junior-high graduates (persons) in ``year``: trend times a yearly draw, memoised."""
     d = model.p.demography
     if year not in model.cohorts:
@@ -41,14 +46,14 @@ def cohort_size(model, year: int) -> float:
     return model.cohorts[year]
 
 
-def draw_interest(model, n: int) -> np.ndarray:
+def draw_interest(model: SkillsModel, n: int) -> np.ndarray:
     """(n, G) interest shares over major groups: Dirichlet around students' mean tastes."""
     alpha = model.p.students.interest_concentration * model.preference
     g = model.rng_for("enrollment").gamma(alpha, size=(n, len(alpha)))
     return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
 
 
-def draw_attachment(model, n: int) -> np.ndarray:
+def draw_attachment(model: SkillsModel, n: int) -> np.ndarray:
     ps = model.p.students
     return model.rng_for("enrollment").beta(ps.attachment_alpha, ps.attachment_beta, n)
 
@@ -61,7 +66,7 @@ def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
     return s_idx[keep], g_idx[keep], seats[keep]
 
 
-def choice_sets(model, home: np.ndarray, opt_school: np.ndarray, considered_schools: int):
+def choice_sets(model: SkillsModel, home: np.ndarray, opt_school: np.ndarray, considered_schools: int):
     """Options each applicant considers: (n, K * M) option ids (-1 for none), the (n, K)
     schools they belong to and the (n, K) km from home to each.
 
@@ -88,7 +93,7 @@ def choice_sets(model, home: np.ndarray, opt_school: np.ndarray, considered_scho
     return table[considered].reshape(len(home), k * m), considered, nearest_km[home]
 
 
-def choice_utility(model, interest, opt_group, ids, considered, km) -> np.ndarray:
+def choice_utility(model: SkillsModel, interest, opt_group, ids, considered, km) -> np.ndarray:
     """(n, C) utility of every applicant for each option in their choice set, with noise.
 
     Distance and reputation belong to the school, so they are computed once per (applicant,
@@ -161,7 +166,7 @@ def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np
     return assigned, first_choice
 
 
-def _book_intake(model, track: int, opt_school, opt_group, assigned, first_choice) -> None:
+def _book_intake(model: SkillsModel, track: int, opt_school, opt_group, assigned, first_choice) -> None:
     """Record entrants and applications by school and group; update the under-enrolment count."""
     schools, S, G = model.schools, model.schools.n, len(model.groups)
     placed = assigned >= 0
@@ -181,7 +186,7 @@ def _book_intake(model, track: int, opt_school, opt_group, assigned, first_choic
                                       np.where(of_track, 0, schools.under_years))
 
 
-def _enrol_new(model, track: int, home, ability, interest_own, school, group) -> np.ndarray:
+def _enrol_new(model: SkillsModel, track: int, home, ability, interest_own, school, group) -> np.ndarray:
     """Rows for admitted applicants who were not students before; returns their indices."""
     return model.students.append(
         len(home),
@@ -198,7 +203,7 @@ def _enrol_new(model, track: int, home, ability, interest_own, school, group) ->
     )
 
 
-def _admit(model, track: int, home, ability, interest, considered_schools: int):
+def _admit(model: SkillsModel, track: int, home, ability, interest, considered_schools: int):
     """One track's admission: its open majors, each applicant's choice set and utilities,
     rationing, and the intake books. Returns (school of each option, group of each option,
     option each applicant got or -1)."""
@@ -210,7 +215,7 @@ def _admit(model, track: int, home, ability, interest, considered_schools: int):
     return opt_school, opt_group, assigned
 
 
-def admit_secondary(model) -> None:
+def admit_secondary(model: SkillsModel) -> None:
     """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
     d, rng = model.p.demography, model.rng_for("enrollment")
     expected = cohort_size(model, model.year) * (1 - d.general_track_share) * d.vocational_uptake
@@ -228,7 +233,7 @@ def admit_secondary(model) -> None:
     model.add_student_agents(idx)
 
 
-def admit_higher(model) -> None:
+def admit_higher(model: SkillsModel) -> None:
     """Summer: higher-vocational colleges admit secondary graduates and the general-track pool."""
     st, rng, G = model.students, model.rng_for("enrollment"), len(model.groups)
     progressors = np.flatnonzero(
@@ -275,7 +280,7 @@ def admit_higher(model) -> None:
     model.add_student_agents(np.r_[rows, new])
 
 
-def seed_initial_students(model) -> None:
+def seed_initial_students(model: SkillsModel) -> None:
     """The city as it stands at the start: every year of every programme already enrolled."""
     p, rng, schools, city = model.p, model.rng_for("initial students"), model.schools, model.city
     years = p.students.programme_years

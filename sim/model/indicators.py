@@ -8,6 +8,8 @@ definitions are written into every ``manifest.json``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -17,6 +19,9 @@ import pandas as pd
 
 from sim.model.budget import LINES
 from sim.model.students import DESTINATIONS, TRACKS, State
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
 DESTINATION_NAMES = tuple(DESTINATIONS.values())
 
@@ -59,7 +64,7 @@ STOCKS = [f"enrolled.{t}" for t in TRACKS] + [
 MONTHLY_INDICATORS = STOCKS + PERSON_FLOWS + OTHER_FLOWS
 
 
-def month_end(model, flows: dict[str, float]) -> dict[str, float]:
+def month_end(model: SkillsModel, flows: dict[str, float]) -> dict[str, float]:
     """All monthly indicators for the month just simulated."""
     st, ppa = model.students, model.persons_per_agent
     state, track = st.view("state"), st.view("track")
@@ -82,9 +87,9 @@ def month_end(model, flows: dict[str, float]) -> dict[str, float]:
     out["apprentices.students_in_training"] = float(
         ((st.view("apprentice_firm") >= 0) & enrolled).sum() * ppa)
     out["apprentices.employees_in_training"] = float(
-        model.programmes["apprenticeship"].newtype_active.sum() * ppa)
-    out["platform.on"] = float(model.platform_on)
-    out["programme_execution"] = float(model.joint_meeting.execution())
+        model.programmes.apprenticeship.newtype_active.sum() * ppa)
+    out["platform.on"] = float(model.programmes.platform.on)
+    out["programme_execution"] = float(model.programmes.joint_meeting.execution())
     out["budget.available_yuan"] = float(sum(model.budget.available.values()))
     for name in PERSON_FLOWS:
         out[name] = float(flows.get(name, 0.0) * ppa)
@@ -93,7 +98,7 @@ def month_end(model, flows: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def demand_mismatch(model) -> float:
+def demand_mismatch(model: SkillsModel) -> float:
     """Dissimilarity index between seats and last posted vacancies by major group (0 = same mix).
 
     Half the sum over groups of |seat share - vacancy share|: the share of seats that would
@@ -126,7 +131,7 @@ class Target:
     compute: Callable  # (model, year) -> value, or None when the year has no observation
 
 
-def major_match_share(model, year: int) -> float | None:
+def major_match_share(model: SkillsModel, year: int) -> float | None:
     """T1: share of the year's vocational entrants admitted to majors serving the 6+3 industries."""
     log = model.year_log.get(year, {})
     parts = [log[k] for k in ("entrants_by_group.0", "entrants_by_group.1") if k in log]
@@ -137,7 +142,7 @@ def major_match_share(model, year: int) -> float | None:
     return float(entrants[model.aligned].sum() / total) if total > 0 else None
 
 
-def local_employment_share(model, year: int) -> float | None:
+def local_employment_share(model: SkillsModel, year: int) -> float | None:
     """T9: secondary-vocational graduates of the year employed in the city / those employed."""
     totals = model.year_totals.get(year, {})
     local = sum(totals.get(f"destination.secondary.{d}", 0.0) for d in ("local_matched", "local_unmatched"))
@@ -149,7 +154,7 @@ def local_employment_share(model, year: int) -> float | None:
 
 def _flow(name: str, persons: bool = False):
     """A target counted as the year's total of a monthly flow."""
-    def compute(model, year: int) -> float | None:
+    def compute(model: SkillsModel, year: int) -> float | None:
         totals = model.year_totals.get(year)
         if totals is None:
             return None
@@ -159,7 +164,7 @@ def _flow(name: str, persons: bool = False):
 
 def _flows(*names: str, persons: bool = False):
     parts = [_flow(n, persons) for n in names]
-    def compute(model, year: int) -> float | None:
+    def compute(model: SkillsModel, year: int) -> float | None:
         values = [f(model, year) for f in parts]
         return None if values[0] is None else float(sum(values))
     return compute
@@ -167,7 +172,7 @@ def _flows(*names: str, persons: bool = False):
 
 def _year_end(name: str):
     """A target counted as a stock at the end of the year (or the last month simulated)."""
-    def compute(model, year: int) -> float | None:
+    def compute(model: SkillsModel, year: int) -> float | None:
         stocks = model.year_stocks.get(year)
         return None if stocks is None else float(stocks[name])
     return compute
@@ -262,7 +267,7 @@ def target_definitions() -> dict[str, dict[str, str]]:
 ANNUAL_COLUMNS = ["scenario", "replicate", "seed", "year", "target", "value", "threshold", "met"]
 
 
-def annual_table(model) -> pd.DataFrame:
+def annual_table(model: SkillsModel) -> pd.DataFrame:
     """Rows of ``annual.parquet``: each target's value in each simulated year."""
     thresholds = model.p.targets
     rows = []
@@ -292,7 +297,7 @@ OUTCOMES = {  # budget line -> (outcome counted, monthly flow, counted in agents
 }
 
 
-def ledger_table(model) -> pd.DataFrame:
+def ledger_table(model: SkillsModel) -> pd.DataFrame:
     """Budget by year and programme with its outcome and the cost per outcome."""
     ledger = model.budget.ledger()
     ledger = ledger[ledger["year"].isin(list(model.year_totals))].reset_index(drop=True)

@@ -9,12 +9,17 @@ group, the rest evenly over the others.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.model.city import City
 from sim.params import Params
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
 
 @dataclass
@@ -84,7 +89,7 @@ def sector_growth(p: Params) -> np.ndarray:
     return np.array([s.growth for s in p.sectors.values()])
 
 
-def new_year_shocks(model) -> None:
+def new_year_shocks(model: SkillsModel) -> None:
     """January: draw this year's sector shocks (AR(1)) and book last year's growth."""
     e, pe = model.enterprises, model.p.enterprises
     e.sector_shock[:] = pe.sector_shock_persistence * e.sector_shock + model.rng_for("labour demand").normal(
@@ -94,7 +99,7 @@ def new_year_shocks(model) -> None:
     e.employees_year_start[:] = e.employees
 
 
-def employment_dynamics(model) -> None:
+def employment_dynamics(model: SkillsModel) -> None:
     """Every month: employment moves with sector trend, sector shock and own shock."""
     e, pe = model.enterprises, model.p.enterprises
     monthly = (sector_growth(model.p) + e.sector_shock)[e.sector] / 12.0
@@ -103,7 +108,7 @@ def employment_dynamics(model) -> None:
     np.maximum(e.employees, 1.0, out=e.employees)
 
 
-def group_mix(model) -> np.ndarray:
+def group_mix(model: SkillsModel) -> np.ndarray:
     """(E, G) share of each enterprise's graduate vacancies by major group."""
     e, G = model.enterprises, len(model.groups)
     own = model.p.enterprises.own_group_share
@@ -112,14 +117,14 @@ def group_mix(model) -> np.ndarray:
     return mix
 
 
-def expected_vacancies(model) -> np.ndarray:
+def expected_vacancies(model: SkillsModel) -> np.ndarray:
     """(E,) expected graduate vacancies this year, in agents."""
     e, pe = model.enterprises, model.p.enterprises
     rate = pe.hiring_rate_per_year * np.maximum(0.0, 1.0 + pe.growth_hiring_coef * e.growth_last_year)
     return e.employees * rate / model.persons_per_agent
 
 
-def post_vacancies(model) -> None:
+def post_vacancies(model: SkillsModel) -> None:
     """Spring recruitment: each enterprise posts its graduate vacancies for the season."""
     e = model.enterprises
     total = model.rng_for("labour demand").poisson(expected_vacancies(model))

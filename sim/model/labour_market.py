@@ -27,9 +27,14 @@ skills shortage.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.model.students import DESTINATIONS, HIGHER, SECONDARY, TRACKS, State
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
 _LOCAL, _OUTSIDE, _STUDY, _WAIT = 0, 1, 2, 3
 
@@ -38,7 +43,7 @@ def _gumbel(rng, shape):
     return -np.log(-np.log(rng.random(shape) + 1e-12))
 
 
-def outside_options(model, idx: np.ndarray) -> np.ndarray:
+def outside_options(model: SkillsModel, idx: np.ndarray) -> np.ndarray:
     """(n, 3) utilities of leaving the city, further study and waiting, with noise."""
     lm, st = model.p.labour_market, model.students
     track = st.track[idx]
@@ -51,7 +56,7 @@ def outside_options(model, idx: np.ndarray) -> np.ndarray:
     return u + _gumbel(model.rng_for("labour market"), u.shape)
 
 
-def draw_openings(model, group: np.ndarray, track: np.ndarray, k: int):
+def draw_openings(model: SkillsModel, group: np.ndarray, track: np.ndarray, k: int):
     """Posts that graduates of ``group`` come across: (firm, post group) arrays of shape (n, k).
 
     Graduates come across individual open posts, so the chance that a post is in their own
@@ -88,7 +93,7 @@ def _draw(weights: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     return open_[np.searchsorted(cdf, uniform * cdf[-1], side="right")]
 
 
-def _settle(model, idx: np.ndarray, state: State) -> None:
+def _settle(model: SkillsModel, idx: np.ndarray, state: State) -> None:
     """Give graduates ``idx`` their final destination and count it."""
     if idx.size == 0:
         return
@@ -102,7 +107,7 @@ def _settle(model, idx: np.ndarray, state: State) -> None:
     model.remove_student_agents(idx)
 
 
-def _search_round(model, closing: bool) -> None:
+def _search_round(model: SkillsModel, closing: bool) -> None:
     st, ent, lm, rng = model.students, model.enterprises, model.p.labour_market, model.rng_for("labour market")
     idx = np.flatnonzero(st.view("state") == State.SEARCHING)
     if idx.size == 0:
@@ -113,7 +118,8 @@ def _search_round(model, closing: bool) -> None:
     # Openings drawn in proportion to open posts, plus the post an order-class sponsor or an
     # apprenticeship host holds for the graduate (always seen, worth a bonus).
     group = st.group[idx].astype(np.int64)
-    cand, cand_group = draw_openings(model, group, st.track[idx], model.candidates_seen())
+    seen = model.programmes.platform.candidates_seen()
+    cand, cand_group = draw_openings(model, group, st.track[idx], seen)
     sponsor, host = st.sponsor[idx], st.apprentice_firm[idx]
     offer = np.where(sponsor >= 0, sponsor, host)
     offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
@@ -126,7 +132,7 @@ def _search_round(model, closing: bool) -> None:
     cand = np.column_stack([cand, trainer])
     cand_group = np.column_stack([cand_group, offer_group])
     km = model.city.km(st.home[idx][:, None], ent.cell[cand])
-    decay = model.search_decay_km()
+    decay = model.programmes.platform.search_decay_km()
     seen = rng.random(cand.shape) < np.exp(-km / decay) if np.isfinite(decay) else np.ones(cand.shape, bool)
     seen[:, -1] = offer >= 0
     is_match = cand_group == group[:, None]
@@ -134,7 +140,8 @@ def _search_round(model, closing: bool) -> None:
     pay = ent.wage_index[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
     u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
          + lm.beta_commute_per_km * km + lm.beta_attachment * st.attachment[idx][:, None]
-         + model.local_job_bonus(idx)[:, None] + _gumbel(rng, cand.shape))
+         + model.programmes.retention.local_job_bonus(st.attachment[idx])[:, None]
+         + _gumbel(rng, cand.shape))
     u[:, -1] += offer_bonus
     u[~seen] = -np.inf
     k = np.argmax(u, axis=1)
@@ -171,7 +178,7 @@ def _search_round(model, closing: bool) -> None:
         model.flow("order_classes.delivered", int((st.sponsor[new_hires] >= 0).sum()))
         model.flow("order_classes.hired_by_sponsor",
                    int((st.sponsor[new_hires] == f[take]).sum()))
-        model.programmes["retention"].pay_stayers(take.size)
+        model.programmes.retention.pay_stayers(take.size)
         _settle(model, new_hires[matched[app[take]]], State.LOCAL_MATCHED)
         _settle(model, new_hires[~matched[app[take]]], State.LOCAL_UNMATCHED)
 
@@ -184,7 +191,7 @@ def _search_round(model, closing: bool) -> None:
         _settle(model, idx[settles & (final == option)], state)
 
 
-def job_search(model) -> None:
+def job_search(model: SkillsModel) -> None:
     """A search month: several rounds of applications; the last month closes the season."""
     closing = model.month == model.p.labour_market.search_months[-1]
     rounds = model.p.labour_market.rounds_per_month
@@ -194,7 +201,7 @@ def job_search(model) -> None:
         close_season(model)
 
 
-def close_season(model) -> None:
+def close_season(model: SkillsModel) -> None:
     """End of recruitment: count unfilled vacancies and each school's graduate outcomes."""
     ent, st = model.enterprises, model.students
     unfilled = int(ent.vacancies.sum())

@@ -19,17 +19,22 @@ school must have.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.model.signals import school_signal
 
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
-def _last(model, name: str, shape) -> np.ndarray:
+
+def _last(model: SkillsModel, name: str, shape) -> np.ndarray:
     log = model.year_log.get(model.year - 1, {})
     return log.get(name, np.zeros(shape))
 
 
-def scores(model) -> np.ndarray:
+def scores(model: SkillsModel) -> np.ndarray:
     """(S, G) each school's score for each major group."""
     pm, schools = model.p.major_adjustment, model.schools
     shape = schools.seats.shape
@@ -42,12 +47,12 @@ def scores(model) -> np.ndarray:
     apps = _last(model, "applications_by_school_group", shape)
     seats = schools.seats
     demand = np.where(schools.offered, np.log((apps + 1.0) / (seats + 1.0)), 0.0)
-    guidance = model.programmes["major_guidance"].score_bonus()
+    guidance = model.programmes.major_guidance.score_bonus()
     return (pm.weight_vacancies * signal + pm.weight_outcomes * outcome
             + pm.weight_applications * demand + guidance[None, :])
 
 
-def adjust_majors(model) -> None:
+def adjust_majors(model: SkillsModel) -> None:
     """Spring: reallocate seats, then open and close majors within the rules."""
     pm, sch, year = model.p.major_adjustment, model.schools, model.year
     score = scores(model)

@@ -240,41 +240,6 @@ class SkillsModel(mesa.Model):
         """Budget allocated and spent by year and programme, with outcomes and cost per outcome."""
         return indicators.ledger_table(self)
 
-    # -- hooks that levers and programmes change --------------------------------------------
-    @property
-    def platform_on(self) -> bool:
-        return self.programmes["platform"].on
-
-    @property
-    def joint_meeting(self):
-        return self.programmes["joint_meeting"]
-
-    def signal_settings(self) -> tuple[int, bool, float]:
-        """(lag in years, sees pipeline, noise sd) of the demand signal schools read."""
-        if self.platform_on:
-            return 0, True, self.p.platform.signal_noise_sd
-        pm = self.p.major_adjustment
-        return pm.signal_lag_years, pm.signal_sees_pipeline, pm.signal_noise_sd
-
-    def search_decay_km(self) -> float:
-        """Distance scale over which graduates see local openings (wider on the platform)."""
-        factor = self.p.platform.search_decay_factor if self.platform_on else 1.0
-        return self.p.labour_market.search_decay_km * factor
-
-    def candidates_seen(self) -> int:
-        """Local openings a graduate draws per search round."""
-        k = self.p.labour_market.candidates_seen
-        return int(round(k * self.p.platform.candidates_factor)) if self.platform_on else k
-
-    def partner_search_decay_km(self) -> float:
-        """Distance scale over which firms look for partner schools."""
-        factor = self.p.platform.search_decay_factor if self.platform_on else 1.0
-        return self.p.partnerships.search_decay_km * factor
-
-    def local_job_bonus(self, idx: np.ndarray) -> np.ndarray:
-        """Extra utility of a local job for graduates ``idx`` (retention measures)."""
-        return self.programmes["retention"].local_job_bonus(self.students.attachment[idx])
-
     # -- start-up -----------------------------------------------------------------------------
     def _seed_history(self) -> None:
         """Years before the start: demand and supply as they stand (a steady-state assumption)."""

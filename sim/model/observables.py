@@ -15,10 +15,15 @@ graduate surveys report:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from sim.model.indicators import DESTINATION_NAMES, OTHER_FLOWS, PERSON_FLOWS, STOCKS
 from sim.model.students import TRACKS
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
 
 def derived_shares(totals: dict[str, float], cohort: float, general_share: float) -> dict[str, float]:
@@ -45,7 +50,7 @@ def derived_shares(totals: dict[str, float], cohort: float, general_share: float
     return out
 
 
-def annual_observables(model) -> pd.DataFrame:
+def annual_observables(model: SkillsModel) -> pd.DataFrame:
     """Tidy ``year, indicator, value`` of every observable for every simulated year."""
     from sim.model.indicators import TARGETS
 

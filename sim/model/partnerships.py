@@ -12,7 +12,12 @@ A firm looking for a partner school weighs each school that teaches the group it
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
 
 class PartnershipTable:
@@ -42,7 +47,7 @@ class PartnershipTable:
         g = self.enterprise_group[firm]
         return (self.school_group == g) & (g >= 0)
 
-    def choose_school(self, model, firm: int, group: int, rng: np.random.Generator) -> int:
+    def choose_school(self, model: SkillsModel, firm: int, group: int, rng: np.random.Generator) -> int:
         """A partner school teaching ``group`` for ``firm``, or -1 if none does (drawn with the
         calling programme's random stream)."""
         schools = model.schools
@@ -58,12 +63,12 @@ class PartnershipTable:
             return -1
         return int(rng.choice(schools.n, p=w / w.sum()))
 
-    def _reach_weights(self, model) -> np.ndarray:
+    def _reach_weights(self, model: SkillsModel) -> np.ndarray:
         """(firms, schools) distance weights ``exp(-km / decay)`` for the search decay in force.
 
         Firms and schools do not move, and the decay changes only when the platform starts, so
         the table is computed once per decay rather than once per search."""
-        decay = model.partner_search_decay_km()
+        decay = model.programmes.platform.partner_search_decay_km()
         reach = self._reach.get(decay)
         if reach is None:
             schools, firms = model.schools.cell, model.enterprises.cell
@@ -74,7 +79,7 @@ class PartnershipTable:
             self._reach[decay] = reach
         return reach
 
-    def dissolve_idle(self, model) -> None:
+    def dissolve_idle(self, model: SkillsModel) -> None:
         """December: some partnerships with no activity this year end (fewer within a group)."""
         pp = model.p.partnerships
         idle = self.active & (self.last_active < model.year) & ~self.combo & ~self.base

@@ -8,16 +8,21 @@ the students still in training (enrolled / programme length), which is what damp
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
-def _year_value(model, name: str, year: int) -> np.ndarray:
+
+def _year_value(model: SkillsModel, name: str, year: int) -> np.ndarray:
     log = model.year_log
     first = min(log)
     return log[max(year, first)][name]
 
 
-def demand_supply_ratio(model, lag_years: int, sees_pipeline: bool) -> np.ndarray:
+def demand_supply_ratio(model: SkillsModel, lag_years: int, sees_pipeline: bool) -> np.ndarray:
     """(G,) log ratio of vacancies to graduates as seen with the given information."""
     year = model.year - lag_years
     if lag_years == 0:
@@ -38,15 +43,16 @@ def demand_supply_ratio(model, lag_years: int, sees_pipeline: bool) -> np.ndarra
     return np.log((vacancies + 1.0) / (supply + 1.0))
 
 
-def school_signal(model) -> np.ndarray:
+def school_signal(model: SkillsModel) -> np.ndarray:
     """(S, G) the demand signal each school reads, with its own reading error."""
-    lag, pipeline, noise = model.signal_settings()
+    sig = model.programmes.platform.signal_settings()
+    lag, pipeline, noise = sig.lag_years, sig.sees_pipeline, sig.noise_sd
     base = demand_supply_ratio(model, lag, pipeline)
     err = model.rng_for("major adjustment").normal(0.0, noise, (model.schools.n, len(base)))
     return base[None, :] + err
 
 
-def family_prospects(model) -> np.ndarray:
+def family_prospects(model: SkillsModel) -> np.ndarray:
     """(G,) the prospects families perceive when choosing a major: the public, lagged figures."""
-    lag, _pipeline, _noise = model.signal_settings()
+    lag = model.programmes.platform.signal_settings().lag_years
     return demand_supply_ratio(model, lag, sees_pipeline=False)

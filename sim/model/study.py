@@ -12,16 +12,21 @@ when term starts in September.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.model.students import HIGHER, SECONDARY, TRACKS, State
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
 
 
 def _logit(p):
     return np.log(p / (1.0 - p))
 
 
-def dropout_hazard(model, rows: np.ndarray) -> np.ndarray:
+def dropout_hazard(model: SkillsModel, rows: np.ndarray) -> np.ndarray:
     """Monthly drop-out probability of students ``rows`` (fixed while they stay on a track)."""
     st, ps = model.students, model.p.students
     yearly = np.array([ps.dropout_secondary_per_year, ps.dropout_higher_per_year])
@@ -33,7 +38,7 @@ def dropout_hazard(model, rows: np.ndarray) -> np.ndarray:
     return np.where(monthly[st.track[rows]] > 0, 1.0 / (1.0 + np.exp(-z)), 0.0)
 
 
-def dropout(model) -> None:
+def dropout(model: SkillsModel) -> None:
     """Every month: enrolled students leave their programme with an individual hazard."""
     st, ps = model.students, model.p.students
     if ps.dropout_secondary_per_year == 0 and ps.dropout_higher_per_year == 0:
@@ -56,7 +61,7 @@ def dropout(model) -> None:
     model.remove_student_agents(gone)
 
 
-def graduation(model) -> None:
+def graduation(model: SkillsModel) -> None:
     """June: final-year students graduate and begin choosing a destination."""
     st = model.students
     final = np.flatnonzero((st.view("state") == State.ENROLLED)
@@ -73,7 +78,7 @@ def graduation(model) -> None:
     model.record_year("graduates_by_school_group", by_sg)
 
 
-def new_term(model) -> None:
+def new_term(model: SkillsModel) -> None:
     """September: continuing students move up a year (this summer's entrants start year 1)."""
     st = model.students
     moving = (st.view("state") == State.ENROLLED) & (st.view("entry_year") < model.year)

@@ -9,8 +9,18 @@ processes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model.model import SkillsModel
+    from sim.model.programmes.apprenticeship import Apprenticeship
+    from sim.model.programmes.joint_meeting import JointMeeting
+    from sim.model.programmes.major_guidance import MajorGuidance
+    from sim.model.programmes.order_classes import OrderClasses
+    from sim.model.programmes.platform import InformationPlatform
+    from sim.model.programmes.retention import RetentionMeasures
 
 Schedule = list[tuple[int | None, str, Callable[[object], None]]]
 
@@ -21,7 +31,7 @@ class Programme:
     name = "programme"
     budget_line: str | None = None
 
-    def __init__(self, model, levers):
+    def __init__(self, model: SkillsModel, levers):
         self.model = model
         self.levers = levers
 
@@ -43,7 +53,7 @@ class Programme:
 
     def execution(self) -> float:
         """Share of decided actions carried out (raised by the joint meeting)."""
-        return self.model.joint_meeting.execution()
+        return self.model.programmes.joint_meeting.execution()
 
     def partner_students(self, firm: int, by_major, eligible: np.ndarray):
         """A partner school for ``firm`` that teaches the firm's sector, and its students of
@@ -62,7 +72,36 @@ def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def build_programmes(model) -> dict[str, Programme]:
+class Programmes(dict[str, Programme]):
+    """The model's programmes by name, with typed access to those the city's processes read
+    (``model.programmes.platform.signal_settings()``, ``.retention.local_job_bonus(...)``)."""
+
+    @property
+    def platform(self) -> InformationPlatform:
+        return self["platform"]
+
+    @property
+    def retention(self) -> RetentionMeasures:
+        return self["retention"]
+
+    @property
+    def joint_meeting(self) -> JointMeeting:
+        return self["joint_meeting"]
+
+    @property
+    def major_guidance(self) -> MajorGuidance:
+        return self["major_guidance"]
+
+    @property
+    def order_classes(self) -> OrderClasses:
+        return self["order_classes"]
+
+    @property
+    def apprenticeship(self) -> Apprenticeship:
+        return self["apprenticeship"]
+
+
+def build_programmes(model: SkillsModel) -> Programmes:
     from sim.model.programmes.apprenticeship import Apprenticeship
     from sim.model.programmes.certificates import Certificates
     from sim.model.programmes.combos import DemonstrationCombos
@@ -89,4 +128,4 @@ def build_programmes(model) -> dict[str, Programme]:
         SocialTraining(model, p.social_training),
         RetentionMeasures(model, p.retention),
     ]
-    return {prog.name: prog for prog in programmes}
+    return Programmes((prog.name, prog) for prog in programmes)
