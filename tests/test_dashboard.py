@@ -263,16 +263,16 @@ def test_untouched_levers_keep_the_scenario_and_presets_are_valid_budgets():
                 for k, v in dash.model_params(persons_per_agent=20).items()}
     levers = {k: v for k, v in defaults.items() if k not in ("scenario", "persons_per_agent",
                                                              "seed")}
-    assert dash.lever_overrides(**levers) == {}
+    assert dash.slider_overrides(**levers) == {}
     status_quo = dash.DashboardModel(scenario="status_quo", persons_per_agent=20)
     assert status_quo.p == load_params(dash.scenario_files()["status_quo"],
                                        {"run.persons_per_agent": 20})
-    moved = dash.lever_overrides(**{**levers, "budget_myuan": 0, "platform": "never",
+    moved = dash.slider_overrides(**{**levers, "budget_myuan": 0, "platform": "never",
                                     "talent_subsidy": "on"})
     assert moved == {"budget.total_yuan": 0.0, "platform.enabled": False,
                      "retention.subsidy.enabled": True}
     for name in dash.ALLOCATIONS:
-        overrides = dash.lever_overrides(**{**levers, "allocation": name})
+        overrides = dash.slider_overrides(**{**levers, "allocation": name})
         load_params(overrides=overrides)  # validates: known lines, shares sum to 1
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.model.enrollment import stochastic_round
 from sim.model.students import RowsBySchoolGroup, State
-from sim.model.programmes import Programme, logistic
+from sim.model.programmes.base import Programme, logistic
 
 
 class Apprenticeship(Programme):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.students import State
-from sim.model.programmes import Programme, logistic
+from sim.model.programmes.base import Programme, logistic
 
 
 class Certificates(Programme):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.programmes import Programme
+from sim.model.programmes.base import Programme
 
 
 class DemonstrationCombos(Programme):

@@ -7,7 +7,7 @@ is ``execution_with``. Programmes multiply their action probabilities by this sh
 
 from __future__ import annotations
 
-from sim.model.programmes import Programme
+from sim.model.programmes.base import Programme
 
 
 class JointMeeting(Programme):

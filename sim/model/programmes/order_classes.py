@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.model.labour_demand import expected_vacancies
 from sim.model.students import RowsBySchoolGroup, State
-from sim.model.programmes import Programme, logistic
+from sim.model.programmes.base import Programme, logistic
 
 
 class OrderClasses(Programme):

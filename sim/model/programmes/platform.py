@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.model.programmes import Programme
+from sim.model.programmes.base import Programme
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.programmes import Programme
+from sim.model.programmes.base import Programme
 
 
 class RetentionMeasures(Programme):

@@ -15,7 +15,7 @@ it lasts; beyond that, demand falls back to its unsubsidised level.
 from __future__ import annotations
 
 
-from sim.model.programmes import Programme
+from sim.model.programmes.base import Programme
 
 
 class SocialTraining(Programme):

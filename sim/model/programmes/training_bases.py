@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.programmes import Programme, logistic
+from sim.model.programmes.base import Programme, logistic
 
 
 class TrainingBases(Programme):
