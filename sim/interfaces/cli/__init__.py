@@ -1,6 +1,6 @@
 """The ``skills-sim`` command line: one module per command (``run``, ``forecast``, ``sweep``,
 ``plot``, ``check``, ``calibrate``, ``sensitivity``, ``optimize``, ``dashboard``), each with a
-``command(args)``; the contract is docs/INTERFACE.md.
+``command(args)``; the commands, files and Python API are described in docs/.
 
 Exit status: 0 done; 2 bad input (the message names file, key, value and what is allowed, and
 nothing is written); 1 anything else.
