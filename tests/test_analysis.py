@@ -21,7 +21,8 @@ import pytest
 
 from sim.cli import main
 from sim.experiments.seeds import replicate_seeds
-from sim.experiments.optimize import load_optimize, run_optimize
+from sim.experiments.optimize import run_optimize
+from sim.experiments.optimize_file import load_optimize
 from sim.experiments.executors import Job
 from sim.params import BASELINE_PATH, ParamError, load_params
 from sim.experiments.runner import RunResult

@@ -14,7 +14,8 @@ import optuna
 import pandas as pd
 import pytest
 
-from sim.experiments.calibrate import evaluate, model_seeds, read_observed, simulated_years
+from sim.experiments.calibrate import evaluate, model_seeds, simulated_years
+from sim.experiments.observed import read_observed
 from sim.cli import main
 from sim.params import PACKAGE_ROOT, load_params
 from sim.experiments.runner import run_one
@@ -254,7 +255,8 @@ def test_score_is_mean_squared_z_and_missing_is_infinite():
     """The objective: mean over rows of ((sim - obs)/tol)^2; an unproduced statistic cannot fit."""
     import numpy as np
 
-    from sim.experiments.calibrate import Observed, score
+    from sim.experiments.calibrate import score
+    from sim.experiments.observed import Observed
 
     rows = [Observed("T9", None, 0.5, 0.1), Observed("T1", 2022, 10.0, 2.0)]
     ev = score(np.array([[0.6, 12.0], [0.8, 16.0]]), rows)  # means 0.7 and 14

@@ -25,7 +25,8 @@ import pytest
 from sim.cli import main
 from sim.params import BASELINE_PATH, ParamError
 from sim.experiments.executors import execute
-from sim.experiments.sweep import load_sweep, run_sweep
+from sim.experiments.sweep import run_sweep
+from sim.experiments.sweep_file import load_sweep
 from sim.interfaces.plots.sweep import plot_sweep
 
 ROOT = Path(__file__).resolve().parent.parent

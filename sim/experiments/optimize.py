@@ -54,7 +54,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from sim.experiments.folders import (FolderLock, canonical_json, manifest, now_iso,
                                      recorded_study, write_csv, write_json, write_text)
@@ -62,113 +61,16 @@ from sim.experiments.forecast import sort_by_scenario
 from sim.experiments.optuna_study import (complete_trials, json_float, optuna_version,
                                           tpe_sampler)
 from sim.experiments.optuna_study import open_study as open_optuna_study
-from sim.experiments.ranges import SHARE_PREFIX, Factor, lever_overrides, parse_factors
+from sim.experiments.ranges import SHARE_PREFIX, lever_overrides
 from sim.experiments.seeds import SEED_METHOD, keyed_seed, replicate_seeds
-from sim.experiments.sensitivity import TARGET_IDS, check_year
-from sim.experiments.sweep import SweepError, definition_differences, read_study_table
+from sim.experiments.sweep import SweepError, definition_differences
+from sim.experiments.optimize_file import Goal, Optimization
+from sim.experiments.optimize_report import candidate, check_summary, header_lines, plain_answer
 from sim.experiments.toml_out import toml_assign, toml_value
-from sim.params import MISSING, ParamError, Params, StrictModel, load_params
+from sim.params import MISSING, ParamError, Params, load_params
 
 STUDY_NAME = "skills-sim-optimize"
-FORMAT = 1
 _SAMPLER_KEY = 0x0971  # spawn key of the sampler's seeds, apart from the replicates' (k,)
-
-
-class Goal(StrictModel):
-    """Targets to meet, each with probability >= ``probability``, in ``year``."""
-
-    targets: list[str] = Field(min_length=1)
-    probability: float = Field(gt=0, le=1)
-    year: int = Field(ge=1990, le=2100)
-
-
-class OptimizeTable(StrictModel):
-    """The ``[optimize]`` table as written; levers are checked one by one."""
-
-    base: str = Field(min_length=1)
-    replicates: int = Field(ge=1, le=10_000)
-    trials: int = Field(ge=1, le=100_000)
-    seed: int = Field(ge=0, lt=2**63)
-    check_seed: int | None = Field(default=None, ge=0, lt=2**63)
-    check_replicates: int = Field(default=50, ge=1, le=10_000)
-    name: str | None = Field(default=None, min_length=1, max_length=80,
-                             pattern=r"^[A-Za-z0-9_.\-]+$")
-    fixed: dict[str, Any] = Field(default_factory=dict, alias="set")
-    goal: Goal
-    levers: dict[str, Any] = Field(min_length=1)
-
-
-@dataclass(frozen=True)
-class Optimization:
-    """A validated optimisation: base parameters, levers, goal and the seeds."""
-
-    path: Path
-    spec: OptimizeTable
-    base: Params
-    fixed: dict[str, Any]
-    levers: tuple[Factor, ...]
-    seeds: tuple[int, ...]
-
-    @property
-    def name(self) -> str:
-        return self.spec.name or self.path.stem
-
-    @property
-    def check_seed(self) -> int:
-        return self.spec.seed + 1 if self.spec.check_seed is None else self.spec.check_seed
-
-    @property
-    def goal(self) -> Goal:
-        return self.spec.goal
-
-    def params(self, values: dict[str, Any], source: str) -> Params:
-        """A candidate's parameters from its lever values (as the parameters take them)."""
-        return self.base.override(lever_overrides(self.base, values), source=source)
-
-    def definition(self) -> dict[str, Any]:
-        """What the study's numbers depend on; a folder only resumes the same definition.
-        (``trials`` and the check's settings are left out: raising ``trials`` extends a study.)"""
-        return {
-            "format": FORMAT,
-            "replicates": self.spec.replicates,
-            "seed": self.spec.seed,
-            "goal": self.goal.model_dump(),
-            "levers": {f.key: f.spec() for f in self.levers},
-            "set": self.fixed,
-            "seeds": list(self.seeds),
-            "base_parameters": self.base.to_dict(),
-        }
-
-
-def load_optimize(path: str | Path) -> Optimization:
-    """Read and validate an optimisation file (levers' ranges against the base parameters)."""
-    path = Path(path)
-    source, table, spec = read_study_table(path, "optimize", OptimizeTable)
-    goal = spec.goal
-    bad = [t for t in goal.targets if t not in TARGET_IDS]
-    if bad or len(set(goal.targets)) != len(goal.targets):
-        raise ParamError(source, "optimize.goal.targets", goal.targets,
-                         f"expected distinct targets among {', '.join(TARGET_IDS)}")
-    if spec.check_seed is not None and spec.check_seed == spec.seed:
-        raise ParamError(source, "optimize.check_seed", spec.check_seed,
-                         "the independent check needs fresh seeds: a master seed other than "
-                         "optimize.seed")
-    base, fixed = _resolve(path, spec)
-    check_year(base, goal.year, source, "optimize.goal.year")
-    levers = parse_factors(spec.levers, base, source, "optimize.levers", fixed)
-    opt = Optimization(path, spec, base, fixed, tuple(levers),
-                       tuple(replicate_seeds(spec.seed, spec.replicates)))
-    # The corners of the lever box must be valid parameter sets (cross-field rules).
-    for corner in ("low", "high"):
-        opt.params({f.key: f.decode(getattr(f, corner)) for f in levers},
-                   source=f"{source} (every lever at its {corner} end)")
-    return opt
-
-
-def _resolve(path: Path, spec: OptimizeTable):
-    from sim.experiments.sweep import resolve_base
-
-    return resolve_base(path, spec.base, spec.fixed, "optimize")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,14 +167,14 @@ def decode(opt: Optimization, trial_params: dict[str, Any]) -> dict[str, Any]:
     return {f.key: f.decode(trial_params[f.key]) for f in opt.levers}
 
 
-def run_study(study, opt: Optimization, engine: Engine, trials: int, progress: bool) -> None:
+def run_trials(study, opt: Optimization, engine: Engine, trials: int, progress: bool) -> None:
     """Ask, evaluate and tell until ``trials`` finished trials exist."""
     from optuna.trial import TrialState
     from tqdm import tqdm
 
     dists = {f.key: f.distribution() for f in opt.levers}
     done = complete_trials(study)
-    best = min((t.value for t in done if _c(t)["feasible"]), default=math.inf)
+    best = min((t.value for t in done if candidate(t)["feasible"]), default=math.inf)
     with tqdm(total=trials, initial=min(len(done), trials), desc="candidates", unit="trial",
               disable=not progress, file=sys.stderr) as bar:
         while len(done) < trials:
@@ -307,19 +209,14 @@ def run_study(study, opt: Optimization, engine: Engine, trials: int, progress: b
 def choose(done: list, goal: Goal):
     """The cheapest candidate meeting the goal (ties: higher probability, then earlier); if
     none does, the one closest to it (highest lowest probability, then cheapest)."""
-    ok = [t for t in done if _c(t)["feasible"]]
+    ok = [t for t in done if candidate(t)["feasible"]]
     if ok:
         return min(ok, key=lambda t: (t.value, -_p_min(t, goal), t.number)), True
     return min(done, key=lambda t: (-_p_min(t, goal), t.value, t.number)), False
 
 
 def _p_min(trial, goal: Goal) -> float:
-    return min(_c(trial)["p_met"][t] for t in goal.targets)
-
-
-def _c(trial) -> dict[str, Any]:
-    """A trial's candidate record (empty for a trial that failed before its evaluation)."""
-    return trial.user_attrs.get("candidate", {})
+    return min(candidate(trial)["p_met"][t] for t in goal.targets)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,10 +227,10 @@ def candidates_table(study, opt: Optimization) -> pd.DataFrame:
     """Every trial: levers as drawn, the parameters they set, cost, spend and attainment."""
     goal = opt.goal
     share_keys = sorted({k for t in study.get_trials(deepcopy=False)
-                         for k in _c(t).get("overrides", {}) if k.startswith(SHARE_PREFIX)})
+                         for k in candidate(t).get("overrides", {}) if k.startswith(SHARE_PREFIX)})
     rows = []
     for t in study.get_trials(deepcopy=False):
-        a = _c(t)
+        a = candidate(t)
         row: dict[str, Any] = {"trial": t.number, "state": t.state.name,
                                "cost_yuan": a.get("cost"), "spent_yuan": a.get("spent"),
                                "feasible": a.get("feasible")}
@@ -421,14 +318,6 @@ def write_parquet_csv(out: Path, annual, att, early) -> None:
     write_csv(early, out / "earliest_year.csv")
 
 
-def compare(p1: float, n1: int, p2: float, n2: int) -> tuple[float, bool]:
-    """Standard error of the difference of two independent proportions (pooled), and whether
-    the difference is within two of them (sampling error)."""
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    return se, abs(p1 - p2) <= 2 * se + 1e-12
-
-
 # ---------------------------------------------------------------------------------------------
 # The folder
 
@@ -489,19 +378,19 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
             f"{opt.spec.replicates} replicates on {workers} worker(s) -> {out}"
             + (f" (resuming: {before} candidate(s) done)" if resuming else ""))
         engine = Engine(workers, runner)
-        run_study(study, opt, engine, opt.spec.trials, progress)
+        run_trials(study, opt, engine, opt.spec.trials, progress)
         done = complete_trials(study)
         best, met_goal = choose(done, opt.goal)
-        overrides = _c(best)["overrides"]
-        header = _header(opt, best, met_goal, len(done))
+        overrides = candidate(best)["overrides"]
+        header = header_lines(opt, best, met_goal, len(done))
         write_text(best_toml(opt, out, overrides, header), out / "best.toml")
         chosen = load_params(out / "best.toml")  # what an analyst gets is what ran
-        if chosen.to_dict() != opt.params(_c(best)["levers"], "best").to_dict():
+        if chosen.to_dict() != opt.params(candidate(best)["levers"], "best").to_dict():
             raise RuntimeError("best.toml does not reproduce the chosen candidate")
         say(f"independent check: {opt.spec.check_replicates} replicates of the chosen "
             f"setting with fresh seeds (master seed {opt.check_seed}) -> {out / 'forecast'}")
         att = check_forecast(opt, chosen, out / "forecast", engine, now_iso())
-        check = _check_summary(opt, best, att)
+        check = check_summary(opt, best, att)
         table = candidates_table(study, opt)
         (out / "manifest.json").unlink(missing_ok=True)
         write_csv(table, out / "candidates.csv")
@@ -523,8 +412,8 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
             trials={"requested": opt.spec.trials, "this_session": len(done) - before,
                     **{k.lower(): int(v) for k, v in counts.items()}},
             best={"trial": best.number, "meets_goal": met_goal, "cost_yuan": best.value,
-                  "spent_yuan": _c(best)["spent"], "levers": _c(best)["levers"],
-                  "overrides": overrides, "p_met": _c(best)["p_met"]},
+                  "spent_yuan": candidate(best)["spent"], "levers": candidate(best)["levers"],
+                  "overrides": overrides, "p_met": candidate(best)["p_met"]},
             check=check, answer=answer, study={"storage": "study.db", "name": STUDY_NAME,
                                                "spec_sha256": digest},
             workers=workers, versions={"optuna": optuna_version()},
@@ -542,94 +431,6 @@ def _created(out: Path) -> str | None:
         return json.loads((out / "spec.json").read_text(encoding="utf-8")).get("created")
     except (OSError, ValueError):
         return None
-
-
-def years_label(opt: Optimization) -> str:
-    first = opt.base.run.start_year
-    return f"{first}–{opt.goal.year}" if opt.goal.year > first else f"{first}"
-
-
-def _header(opt: Optimization, best, met_goal: bool, n: int) -> list[str]:
-    goal = opt.goal
-    what = (f"the cheapest of {n} candidates meeting {', '.join(goal.targets)} with p >= "
-            f"{goal.probability:g} in {goal.year}" if met_goal else
-            f"NO candidate of {n} met {', '.join(goal.targets)} with p >= {goal.probability:g} "
-            f"in {goal.year}; this is the closest")
-    return [f"Chosen by skills-sim optimize on {now_iso()}: trial {best.number}, {what}",
-            (f"(on {opt.spec.replicates} replicates from master seed {opt.spec.seed}). Cost: "
-             f"{best.value:,.0f} yuan allocated {years_label(opt)}. Independent check: "
-             "forecast/.")]
-
-
-def _check_summary(opt: Optimization, best, att: pd.DataFrame) -> dict[str, Any]:
-    goal = opt.goal
-    out = {}
-    n1, n2 = opt.spec.replicates, opt.spec.check_replicates
-    for t in goal.targets:
-        row = att[(att["target"] == t) & (att["year"] == goal.year)]
-        p2 = float(row["p_met"].iloc[0]) if len(row) else 0.0
-        p1 = _c(best)["p_met"][t]
-        se, ok = compare(p1, n1, p2, n2)
-        out[t] = {"p_optimiser": p1, "n_optimiser": n1, "p_check": p2, "n_check": n2,
-                  "se_difference": se, "within_sampling_error": ok,
-                  "se_check": math.sqrt(p2 * (1 - p2) / n2)}
-    return out
-
-
-def plain_answer(opt: Optimization, best, met_goal: bool, check: dict, n: int) -> list[str]:
-    """The answer in words, with the optimiser's and the independent forecast's probabilities."""
-    goal = opt.goal
-    targets = " and ".join(goal.targets)
-    levers = _c(best)["levers"]
-    over = _c(best)["overrides"]
-    parts = []
-    for f in opt.levers:
-        if f.key.startswith(SHARE_PREFIX) or f.key == "budget.total_yuan":  # said separately
-            continue
-        parts.append(f"{f.key} = {_show(levers[f.key])}")
-    shares = {k: v for k, v in over.items() if k.startswith(SHARE_PREFIX)}
-    if shares:
-        parts.append("budget shares " + ", ".join(
-            f"{k.removeprefix(SHARE_PREFIX)} {v:.0%}" for k, v in
-            sorted(shares.items(), key=lambda kv: -kv[1])))
-    total = over.get("budget.total_yuan", opt.base.budget.total_yuan)
-    lines = []
-    parts = parts or ["the other parameters as in the base file"]
-    if met_goal:
-        lines.append(f"{targets} {'is' if len(goal.targets) == 1 else 'are'} met with p ≥ "
-                     f"{goal.probability:g} in {goal.year} at a budget of {money(total)} in "
-                     f"{opt.base.run.start_year} ({money(best.value)} allocated "
-                     f"{years_label(opt)}), with " + "; ".join(parts) + ".")
-    else:
-        lines.append(f"No candidate of {n} met {targets} with p ≥ {goal.probability:g} in "
-                     f"{goal.year}. The closest (trial {best.number}) costs "
-                     f"{money(best.value)} {years_label(opt)}, with " + "; ".join(parts)
-                     + ". Widen the levers' ranges or raise trials.")
-    for t, c in check.items():
-        verdict = ("consistent within sampling error" if c["within_sampling_error"] else
-                   "NOT consistent: the optimiser's estimate is off by more than sampling error")
-        lines.append(f"  {t}: P(met in {goal.year}) = {c['p_optimiser']:.2f} on the optimiser's "
-                     f"{c['n_optimiser']} replicates; {c['p_check']:.2f} ± "
-                     f"{c['se_check']:.2f} in an independent forecast of {c['n_check']} fresh "
-                     f"replicates ({verdict}; 2 s.e. of the difference = "
-                     f"{2 * c['se_difference']:.2f}).")
-    if met_goal and any(c["p_check"] < goal.probability for c in check.values()):
-        lines.append(f"  The independent forecast puts the chosen setting below p = "
-                     f"{goal.probability:g}: it was selected for passing on the optimiser's seeds, "
-                     "so allow a margin (a little more budget) or raise replicates.")
-    return lines
-
-
-def money(yuan: float) -> str:
-    return f"{yuan / 1e6:,.1f} million yuan" if abs(yuan) >= 1e6 else f"{yuan:,.0f} yuan"
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, bool):
-        return "on" if v else "off"
-    if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
-    return str(v)
 
 
 # ---------------------------------------------------------------------------------------------

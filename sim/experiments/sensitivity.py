@@ -52,13 +52,9 @@ from sim.experiments.folders import manifest, now_iso, write_csv, write_json
 from sim.experiments.ranges import Factor, lever_overrides, parse_factors
 from sim.experiments.seeds import keyed_seed, replicate_seeds
 from sim.params import MISSING, ParamError, Params, StrictModel, dist_version
-from sim.experiments.sweep import (
-    Sweep,
-    SweepError,
-    read_study_table,
-    resolve_base,
-    run_sweep,
-)
+from sim.experiments.study_files import read_study_table, resolve_base
+from sim.experiments.sweep import SweepError, run_sweep
+from sim.experiments.sweep_file import Sweep
 
 TARGET_IDS = tuple(f"T{k}" for k in range(1, 10))
 MEASURES = {"value": "value (mean over replicates)", "p_met": "P(met)"}

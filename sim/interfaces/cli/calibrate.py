@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.experiments.calibrate import (CalibrationError, Evaluation, fmt_number, prepare_calibration,
+from sim.experiments.calibrate import (CalibrationError, Evaluation, prepare_calibration,
                                        run_calibration)
+from sim.experiments.observed import fmt_number
 from sim.experiments.folders import default_out
 from sim.interfaces.plots.calibrate import draw_fit
 

@@ -11,7 +11,7 @@ def command(args) -> int:
     path = Path(args.params)
     raw = read_toml(path)
     if "sweep" in raw:
-        from sim.experiments.sweep import load_sweep  # noqa: PLC0415 - only sweep files need it
+        from sim.experiments.sweep_file import load_sweep  # noqa: PLC0415 - only sweep files need it
 
         sweep = load_sweep(path)
         print(f"{path}: OK (sweep of {sweep.n_points} points x {sweep.replicates} replicates)")
@@ -24,7 +24,7 @@ def command(args) -> int:
               f"{sens.sweep.n_points} points x {sens.spec.replicates} replicates)")
         return 0
     if "optimize" in raw:
-        from sim.experiments.optimize import load_optimize
+        from sim.experiments.optimize_file import load_optimize
 
         opt = load_optimize(path)
         print(f"{path}: OK (optimisation of {len(opt.levers)} levers: {opt.spec.trials} trials x "

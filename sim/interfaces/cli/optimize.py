@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.experiments.folders import default_out
-from sim.experiments.optimize import load_optimize, money, run_optimize
+from sim.experiments.optimize import run_optimize
+from sim.experiments.optimize_file import load_optimize
+from sim.experiments.optimize_report import money
 from sim.interfaces.cli.common import guard_study, say
 from sim.interfaces.plots.optimize import draw_optimize
 from sim.params import ParamError

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from sim.experiments.folders import default_out
-from sim.experiments.sweep import load_sweep, run_sweep
+from sim.experiments.sweep import run_sweep
+from sim.experiments.sweep_file import load_sweep
 from sim.interfaces.cli.common import executor_options, guard_study, say
 from sim.interfaces.plots.sweep import plot_sweep
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.experiments.calibrate import Evaluation, Observed, fmt_number
+from sim.experiments.calibrate import Evaluation
+from sim.experiments.observed import Observed, fmt_number
 
 
 def draw_fit(rows: list[Observed], ev: Evaluation, path: Path, title: str) -> None:
