@@ -67,22 +67,7 @@ def read_observed(path: str | Path, years: range) -> list[Observed]:
     """Parse and check the observed CSV; any problem is a :class:`ParamError` naming the line."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ParamError(source, "<file>", MISSING, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParamError(source, "<file>", MISSING, f"cannot read file: {exc}") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    table: list[tuple[int, list[str]]] = []  # (line where the record starts, its cells)
-    try:
-        end = 0
-        for cells in reader:
-            table.append((end + 1, cells))
-            end = reader.line_num
-    except csv.Error as exc:
-        raise ParamError(source, "<file>", MISSING,
-                         f"malformed CSV at line {reader.line_num}: {exc}") from None
+    table = _csv_records(path, source)
     if not table:
         raise ParamError(source, "<file>", MISSING,
                          f"empty file; expected a header {', '.join(REQUIRED_COLUMNS)}")
@@ -111,23 +96,8 @@ def read_observed(path: str | Path, years: range) -> list[Observed]:
             hint = f"did you mean '{near[0]}'? " if near else ""
             raise ParamError(source, f"line {line}: indicator", name,
                              f"unknown indicator; {hint}(known: targets T1-T9, the monthly "
-                             f"indicators, share.{{track}}.* - see sim/observables.py)")
-        year: int | None = None
-        if get["year"]:
-            try:
-                number = float(get["year"])  # "2023.0" too, as spreadsheets and pandas write it
-            except ValueError:
-                number = math.nan
-            if not number.is_integer():
-                raise ParamError(source, f"line {line}: year", get["year"],
-                                 "expected a whole year, or empty for the mean over all "
-                                 "simulated years")
-            year = int(number)
-            if year not in years:
-                raise ParamError(source, f"line {line}: year", year,
-                                 f"the runs simulate {years.start}-{years.stop - 1} "
-                                 f"(run.start_year, run.years); leave it empty for the mean "
-                                 f"over all simulated years")
+                             f"indicators, share.{{track}}.* - see sim/model/observables.py)")
+        year = _observed_year(get["year"], years, source, line)
         value = _number(get["value"], source, line, "value")
         tol = _number(get["tolerance"], source, line, "tolerance")
         if tol <= 0:
@@ -142,6 +112,48 @@ def read_observed(path: str | Path, years: range) -> list[Observed]:
     if not rows:
         raise ParamError(source, "<file>", MISSING, "no observed rows below the header")
     return rows
+
+
+def _csv_records(path: Path, source: str) -> list[tuple[int, list[str]]]:
+    """(line where the record starts, its cells) for every CSV record of ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ParamError(source, "<file>", MISSING, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParamError(source, "<file>", MISSING, f"cannot read file: {exc}") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    table: list[tuple[int, list[str]]] = []
+    try:
+        end = 0
+        for cells in reader:
+            table.append((end + 1, cells))
+            end = reader.line_num
+    except csv.Error as exc:
+        raise ParamError(source, "<file>", MISSING,
+                         f"malformed CSV at line {reader.line_num}: {exc}") from None
+    return table
+
+
+def _observed_year(text: str, years: range, source: str, line: int) -> int | None:
+    """The row's year (None: empty, the mean over all simulated years), checked."""
+    if not text:
+        return None
+    try:
+        number = float(text)  # "2023.0" too, as spreadsheets and pandas write it
+    except ValueError:
+        number = math.nan
+    if not number.is_integer():
+        raise ParamError(source, f"line {line}: year", text,
+                         "expected a whole year, or empty for the mean over all "
+                         "simulated years")
+    year = int(number)
+    if year not in years:
+        raise ParamError(source, f"line {line}: year", year,
+                         f"the runs simulate {years.start}-{years.stop - 1} "
+                         f"(run.start_year, run.years); leave it empty for the mean "
+                         f"over all simulated years")
+    return year
 
 
 def _number(text: str, source: str, line: int, column: str) -> float:

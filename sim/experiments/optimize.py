@@ -395,33 +395,41 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
         (out / "manifest.json").unlink(missing_ok=True)
         write_csv(table, out / "candidates.csv")
         answer = plain_answer(opt, best, met_goal, check, len(done))
-        counts = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts()
-        write_json(manifest(
-            "optimize", opt.base.to_dict(),
-            {"master": opt.spec.seed, "replicates": list(opt.seeds),
-             "method": "the same seeds for every candidate (common random numbers), derived as "
-                       "skills-sim forecast derives replicates",
-             "sampler": "TPE (constraints: goal), reseeded before each trial from "
-                        f"SeedSequence(master, spawn_key=({_SAMPLER_KEY}, finished trials))",
-             "check_master": opt.check_seed,
-             "check_replicates": replicate_seeds(opt.check_seed, opt.spec.check_replicates)},
-            started, first_started=_created(out), optimize_file=str(opt.path),
-            definition={k: v for k, v in opt.definition().items() if k != "base_parameters"},
-            cost="budget allocated (ledger allocated_yuan) from the first simulated year to "
-                 "goal.year, mean over replicates",
-            trials={"requested": opt.spec.trials, "this_session": len(done) - before,
-                    **{k.lower(): int(v) for k, v in counts.items()}},
-            best={"trial": best.number, "meets_goal": met_goal, "cost_yuan": best.value,
-                  "spent_yuan": candidate(best)["spent"], "levers": candidate(best)["levers"],
-                  "overrides": overrides, "p_met": candidate(best)["p_met"]},
-            check=check, answer=answer, study={"storage": "study.db", "name": STUDY_NAME,
-                                               "spec_sha256": digest},
-            workers=workers, versions={"optuna": optuna_version()},
-            elapsed_s=round(time.perf_counter() - t0, 1),
-        ), out / "manifest.json")
+        write_json(_manifest(opt, out, study, best, met_goal, overrides, check, answer, digest,
+                             started, before, len(done), workers, t0), out / "manifest.json")
     finally:
         lock.release()
     return OptimizeOutcome(out, best, met_goal, table, check, answer)
+
+
+def _manifest(opt: Optimization, out: Path, study, best, met_goal: bool, overrides: dict[str, Any],
+              check: dict[str, Any], answer: list[str], digest: str, started: str, before: int,
+              n_done: int, workers: int, t0: float) -> dict[str, Any]:
+    """What optimize's manifest.json records."""
+    counts = pd.Series([t.state.name for t in study.get_trials(deepcopy=False)]).value_counts()
+    return manifest(
+        "optimize", opt.base.to_dict(),
+        {"master": opt.spec.seed, "replicates": list(opt.seeds),
+         "method": "the same seeds for every candidate (common random numbers), derived as "
+                   "skills-sim forecast derives replicates",
+         "sampler": "TPE (constraints: goal), reseeded before each trial from "
+                    f"SeedSequence(master, spawn_key=({_SAMPLER_KEY}, finished trials))",
+         "check_master": opt.check_seed,
+         "check_replicates": replicate_seeds(opt.check_seed, opt.spec.check_replicates)},
+        started, first_started=_created(out), optimize_file=str(opt.path),
+        definition={k: v for k, v in opt.definition().items() if k != "base_parameters"},
+        cost="budget allocated (ledger allocated_yuan) from the first simulated year to "
+             "goal.year, mean over replicates",
+        trials={"requested": opt.spec.trials, "this_session": n_done - before,
+                **{k.lower(): int(v) for k, v in counts.items()}},
+        best={"trial": best.number, "meets_goal": met_goal, "cost_yuan": best.value,
+              "spent_yuan": candidate(best)["spent"], "levers": candidate(best)["levers"],
+              "overrides": overrides, "p_met": candidate(best)["p_met"]},
+        check=check, answer=answer, study={"storage": "study.db", "name": STUDY_NAME,
+                                           "spec_sha256": digest},
+        workers=workers, versions={"optuna": optuna_version()},
+        elapsed_s=round(time.perf_counter() - t0, 1),
+    )
 
 
 def _created(out: Path) -> str | None:

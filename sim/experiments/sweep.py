@@ -185,25 +185,9 @@ def run_sweep(
     _check_folder(out, sweep)  # refuse before writing anything
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, "sweep", SweepError):
-        old = _check_folder(out, sweep)  # again: another sweep may have started it meanwhile
-        if old is None:  # sweep.json first: it is what marks the folder as this sweep's
-            write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")
-        if not (out / "sweep.toml").exists():
-            write_text(sweep.path.read_text(encoding="utf-8"), out / "sweep.toml")
-        if not (out / "points.csv").exists():
-            write_csv(_points_table(sweep), out / "points.csv")
-        first_started = old["created"] if old else started
-        annual_dir, monthly_dir, fail_dir = (out / "parts" / d for d in ("annual", "monthly", "failures"))
-        for d in (annual_dir, fail_dir, *([monthly_dir] if sweep.monthly else [])):
-            d.mkdir(parents=True, exist_ok=True)
-            for entry in os.scandir(d):  # leftovers of a run killed while writing
-                if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-                    os.unlink(entry.path)
-
-        done = _scan(annual_dir, sweep.n_points, sweep.replicates)
-        stale = done & _scan(fail_dir, sweep.n_points, sweep.replicates)
-        for p, r in zip(*np.nonzero(stale)):  # killed between writing a run and clearing its failure
-            (fail_dir / _part_name(p, r)).unlink(missing_ok=True)
+        first_started = _claim_folder(out, sweep, started)
+        annual_dir, monthly_dir, fail_dir = _part_folders(out, sweep)
+        done = _done_runs(annual_dir, fail_dir, sweep)
         done_before = int(done.sum())
         say(f"sweep {sweep.name}: {sweep.n_points} points x {sweep.replicates} replicates = "
             f"{sweep.n_runs} runs, {done_before} already done, {sweep.n_runs - done_before} "
@@ -222,17 +206,10 @@ def run_sweep(
         for job, result in run_jobs(jobs(), workers=workers, progress=progress, desc="sweep",
                                     total=sweep.n_runs, initial=done_before, executor=executor,
                                     scheduler=scheduler, return_exceptions=True, fn=runner):
-            point, rep = job.labels["point"], job.replicate
-            name = _part_name(point, rep)
-            if isinstance(result, BaseException):
-                write_parquet(_failure_row(sweep, point, rep, result), fail_dir / name)
+            if _write_run(sweep, job, result, annual_dir, monthly_dir, fail_dir):
+                ran += 1
+            else:
                 failed += 1
-                continue
-            if sweep.monthly:  # before the annual part, whose presence marks the run done
-                write_parquet(_labelled(result.monthly, point, sweep), monthly_dir / name)
-            write_parquet(_labelled(result.annual, point, sweep), annual_dir / name)
-            (fail_dir / name).unlink(missing_ok=True)
-            ran += 1
 
         counts = finalize(out)
         write_json(manifest("sweep", sweep.base.to_dict(),
@@ -246,6 +223,53 @@ def run_sweep(
                    out / "manifest.json")
     return SweepOutcome(out=out, n_runs=sweep.n_runs, done_before=done_before, ran=ran,
                         failed=counts["failed"])
+
+
+def _claim_folder(out: Path, sweep: Sweep, started: str) -> str:
+    """Record the sweep's definition in ``out`` (under the lock); returns when it was first started."""
+    old = _check_folder(out, sweep)  # again: another sweep may have started it meanwhile
+    if old is None:  # sweep.json first: it is what marks the folder as this sweep's
+        write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")
+    if not (out / "sweep.toml").exists():
+        write_text(sweep.path.read_text(encoding="utf-8"), out / "sweep.toml")
+    if not (out / "points.csv").exists():
+        write_csv(_points_table(sweep), out / "points.csv")
+    return old["created"] if old else started
+
+
+def _part_folders(out: Path, sweep: Sweep) -> tuple[Path, Path, Path]:
+    """parts/annual, parts/monthly and parts/failures, made and cleared of half-written files."""
+    annual_dir, monthly_dir, fail_dir = (out / "parts" / d for d in ("annual", "monthly", "failures"))
+    for d in (annual_dir, fail_dir, *([monthly_dir] if sweep.monthly else [])):
+        d.mkdir(parents=True, exist_ok=True)
+        for entry in os.scandir(d):  # leftovers of a run killed while writing
+            if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                os.unlink(entry.path)
+    return annual_dir, monthly_dir, fail_dir
+
+
+def _done_runs(annual_dir: Path, fail_dir: Path, sweep: Sweep) -> np.ndarray:
+    """(points, replicates) True where a run's annual part exists."""
+    done = _scan(annual_dir, sweep.n_points, sweep.replicates)
+    stale = done & _scan(fail_dir, sweep.n_points, sweep.replicates)
+    for p, r in zip(*np.nonzero(stale)):  # killed between writing a run and clearing its failure
+        (fail_dir / _part_name(p, r)).unlink(missing_ok=True)
+    return done
+
+
+def _write_run(sweep: Sweep, job, result, annual_dir: Path, monthly_dir: Path,
+               fail_dir: Path) -> bool:
+    """Write one finished run as its parts (or its failure); True if it succeeded."""
+    point, rep = job.labels["point"], job.replicate
+    name = _part_name(point, rep)
+    if isinstance(result, BaseException):
+        write_parquet(_failure_row(sweep, point, rep, result), fail_dir / name)
+        return False
+    if sweep.monthly:  # before the annual part, whose presence marks the run done
+        write_parquet(_labelled(result.monthly, point, sweep), monthly_dir / name)
+    write_parquet(_labelled(result.annual, point, sweep), annual_dir / name)
+    (fail_dir / name).unlink(missing_ok=True)
+    return True
 
 
 def _points_table(sweep: Sweep) -> pd.DataFrame:

@@ -86,41 +86,8 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
         "| target | threshold | " + " | ".join(order) + " |",
         "|---|---|" + "---|" * len(order),
     ]
-    thresholds = annual.groupby(["scenario", "target"])["threshold"].median() if not annual.empty \
-        else pd.Series(dtype=float)
-    for target in targets_in(annual):
-        share = is_share(annual[annual["target"] == target])
-        th = {s: thresholds.get((s, target), np.nan) for s in order}
-        first = th[order[0]]
-        cells = []
-        for s in order:
-            r = early[(early["scenario"] == s) & (early["target"] == target)]
-            cell = (f"{year_text(r['year_p50'].iloc[0])} / {year_text(r['year_p80'].iloc[0])}"
-                    if len(r) else "–")
-            if not np.isclose(th[s], first, equal_nan=True):  # a scenario moved the threshold
-                cell += f" (threshold {fmt_value(th[s], share)})"
-            cells.append(cell)
-        lines.append(f"| {target} | ≥ {fmt_value(first, share)} | " + " | ".join(cells) + " |")
-    lines += ["", "## Attainment by year", "",
-              "P(met), then median and 90 % band [5 %–95 %] of the target's value.", ""]
-    for target in targets_in(annual):
-        share = is_share(annual[annual["target"] == target])
-        rows = att[att["target"] == target]
-        lines += [f"**{target}** — {wording(meta, target)}", "",
-                  "| year | " + " | ".join(order) + " |",
-                  "|---|" + "---|" * len(order)]
-        for year in sorted(rows["year"].unique()):
-            cells = []
-            for s in order:
-                r = rows[(rows["scenario"] == s) & (rows["year"] == year)]
-                if r.empty:
-                    cells.append("–")
-                    continue
-                r = r.iloc[0]
-                cells.append(f"**{r['p_met']:.0%}** · {fmt_value(r['median'], share)} "
-                             f"[{fmt_value(r['q05'], share)}–{fmt_value(r['q95'], share)}]")
-            lines.append(f"| {year} | " + " | ".join(cells) + " |")
-        lines.append("")
+    lines += _earliest_rows(annual, early, order)
+    lines += _attainment_rows(annual, att, meta, order)
     lines += ["## Figures", "",
               ("Overlays compare the scenarios (median and 50 % band; P(met) below). Fan charts "
                "show one scenario: median, 50 % and 90 % bands, the threshold (red dashes) and "
@@ -140,3 +107,50 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
     lines += ["", ("Files: `annual.parquet` (every replicate), `attainment.csv`, "
                    "`earliest_year.csv`, `manifest.json` (parameters, seeds, versions)."), ""]
     return "\n".join(lines)
+
+
+def _earliest_rows(annual: pd.DataFrame, early: pd.DataFrame, order: list[str]) -> list[str]:
+    """Rows of the "when is each target met" table."""
+    lines: list[str] = []
+    thresholds = annual.groupby(["scenario", "target"])["threshold"].median() if not annual.empty \
+        else pd.Series(dtype=float)
+    for target in targets_in(annual):
+        share = is_share(annual[annual["target"] == target])
+        th = {s: thresholds.get((s, target), np.nan) for s in order}
+        first = th[order[0]]
+        cells = []
+        for s in order:
+            r = early[(early["scenario"] == s) & (early["target"] == target)]
+            cell = (f"{year_text(r['year_p50'].iloc[0])} / {year_text(r['year_p80'].iloc[0])}"
+                    if len(r) else "–")
+            if not np.isclose(th[s], first, equal_nan=True):  # a scenario moved the threshold
+                cell += f" (threshold {fmt_value(th[s], share)})"
+            cells.append(cell)
+        lines.append(f"| {target} | ≥ {fmt_value(first, share)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _attainment_rows(annual: pd.DataFrame, att: pd.DataFrame, meta: dict,
+                     order: list[str]) -> list[str]:
+    """The "attainment by year" section, one table per target."""
+    lines = ["", "## Attainment by year", "",
+              "P(met), then median and 90 % band [5 %–95 %] of the target's value.", ""]
+    for target in targets_in(annual):
+        share = is_share(annual[annual["target"] == target])
+        rows = att[att["target"] == target]
+        lines += [f"**{target}** — {wording(meta, target)}", "",
+                  "| year | " + " | ".join(order) + " |",
+                  "|---|" + "---|" * len(order)]
+        for year in sorted(rows["year"].unique()):
+            cells = []
+            for s in order:
+                r = rows[(rows["scenario"] == s) & (rows["year"] == year)]
+                if r.empty:
+                    cells.append("–")
+                    continue
+                r = r.iloc[0]
+                cells.append(f"**{r['p_met']:.0%}** · {fmt_value(r['median'], share)} "
+                             f"[{fmt_value(r['q05'], share)}–{fmt_value(r['q95'], share)}]")
+            lines.append(f"| {year} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines

@@ -81,6 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="output folder")
     p.set_defaults(func=_command("plot"))
 
+    _add_calibrate(sub, set_help)
+
+    p = sub.add_parser("check", help="validate a parameter, sweep, sensitivity or optimize file")
+    p.add_argument("params", help="parameter, sweep, sensitivity or optimize file")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=_command("check"))
+
+    _add_dashboard(sub)
+    return parser
+
+
+def _add_calibrate(sub, set_help: str) -> None:
     p = sub.add_parser(
         "calibrate", help="fit coefficients to observed statistics (Optuna; resumable)",
         description="Fit --fit coefficients so the model matches OBSERVED.csv (indicator, year, "
@@ -100,11 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder; re-running on the same folder resumes")
     p.set_defaults(func=_command("calibrate"))
 
-    p = sub.add_parser("check", help="validate a parameter, sweep, sensitivity or optimize file")
-    p.add_argument("params", help="parameter, sweep, sensitivity or optimize file")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
-    p.set_defaults(func=_command("check"))
 
+def _add_dashboard(sub) -> None:
     p = sub.add_parser("dashboard", help="interactive dashboard in a browser (needs the viz extra)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
@@ -116,7 +125,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", default="baseline",
                    help="scenario the page starts from: baseline or a name in params/scenarios/")
     p.set_defaults(func=_command("dashboard"))
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
