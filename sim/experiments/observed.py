@@ -2,7 +2,6 @@
 year, value, tolerance), the coefficients to fit (``--fit KEY=LOW:HIGH``), and reading the
 simulated value of each observed row."""
 
-
 from __future__ import annotations
 
 import csv

@@ -1,7 +1,6 @@
 """The optimisation file: its ``[optimize]`` table (levers with ranges, the goal) and
 :class:`Optimization`, what :func:`sim.experiments.optimize.run_optimize` searches."""
 
-
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,17 +1,20 @@
-"""The optimiser's answer in words: the chosen setting, its cost and the independent check."""
-
+"""The optimiser's answer in words and tables: the chosen setting, its cost, the independent check,
+the candidates table and ``best.toml``."""
 
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.experiments.folders import now_iso
-from sim.experiments.ranges import SHARE_PREFIX
-
 from sim.experiments.optimize_file import Optimization
+from sim.experiments.ranges import SHARE_PREFIX
+from sim.experiments.toml_out import toml_assign, toml_value
 
 
 def years_label(opt: Optimization) -> str:
@@ -113,3 +116,66 @@ def compare(p1: float, n1: int, p2: float, n2: int) -> tuple[float, bool]:
 def candidate(trial) -> dict[str, Any]:
     """A trial's candidate record (empty for a trial that failed before its evaluation)."""
     return trial.user_attrs.get("candidate", {})
+
+
+def candidates_table(study, opt: Optimization) -> pd.DataFrame:
+    """Every trial: levers as drawn, the parameters they set, cost, spend and attainment."""
+    goal = opt.goal
+    share_keys = sorted({k for t in study.get_trials(deepcopy=False)
+                         for k in candidate(t).get("overrides", {}) if k.startswith(SHARE_PREFIX)})
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        a = candidate(t)
+        row: dict[str, Any] = {"trial": t.number, "state": t.state.name,
+                               "cost_yuan": a.get("cost"), "spent_yuan": a.get("spent"),
+                               "feasible": a.get("feasible")}
+        p = a.get("p_met", {})
+        row["p_min"] = min(p.values()) if p else None
+        for tgt in goal.targets:
+            row[f"p_met_{tgt}"] = p.get(tgt)
+        row["p_all"] = a.get("p_all")
+        for tgt in goal.targets:
+            row[f"mean_{tgt}"] = a.get("mean", {}).get(tgt)
+        levers = a.get("levers", {})
+        for f in opt.levers:
+            col = f"{f.key} (weight)" if f.key.startswith(SHARE_PREFIX) else f.key
+            row[col] = levers.get(f.key)
+        over = a.get("overrides", {})
+        for k in share_keys:
+            row[k] = over.get(k)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pareto(cost: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Indices of the candidates no other beats on both cost (lower) and probability (higher)."""
+    order = np.lexsort((-p, cost))
+    front, best = [], -np.inf
+    for i in order:
+        if p[i] > best:
+            front.append(i)
+            best = p[i]
+    return np.array(front, dtype=int)
+
+
+def best_toml(opt: Optimization, out: Path, overrides: dict[str, Any], header: list[str]) -> str:
+    """A loadable parameter file: ``base`` = the optimisation's base file, its ``[set]`` values
+    and the chosen levers (budget shares as the renormalised shares the runs used)."""
+    base_path = (opt.path.parent / opt.spec.base).resolve()
+    folder = out.resolve()
+    try:  # relative when both are in one tree (a moved project keeps working), else absolute
+        shared = Path(os.path.commonpath([base_path, folder]))
+        base = str(base_path) if shared == Path(shared.anchor) else os.path.relpath(base_path,
+                                                                                   folder)
+    except ValueError:
+        base = str(base_path)
+    lines = [f"# {h}" for h in header]
+    lines += [f"base = {toml_value(Path(base).as_posix())}", ""]
+    if opt.fixed:
+        lines.append("# [optimize.set] values the candidates used (run.* too, so a forecast of "
+                     "this file is comparable with the optimiser's):")
+        lines += [toml_assign(k, v) for k, v in opt.fixed.items()]
+        lines.append("")
+    lines.append("# chosen levers:")
+    lines += [toml_assign(k, v) for k, v in overrides.items()]
+    return "\n".join(lines) + "\n"

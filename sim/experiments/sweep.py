@@ -1,21 +1,6 @@
 """Parameter sweeps: a grid or sampled design of points x replicates, streamed to disk.
 
-A sweep file is TOML with one ``[sweep]`` table::
-
-    [sweep]
-    base = "../params/baseline.toml"    # parameter file every point starts from (relative path)
-    replicates = 20                     # runs per point
-    seed = 20220101                     # master seed
-    design = "grid"                     # "grid" (every combination), "lhs" or "sobol" (sampled)
-    # size = 64                         # lhs/sobol: number of points (sobol: a power of 2)
-    # name = "my_study"                 # scenario column; default: the file's stem
-    # monthly = false                   # also keep monthly tables
-    [sweep.set]                         # optional fixed overrides applied to every point
-    "run.years" = 6
-    [sweep.axes]                        # dotted parameter keys, as in --set
-    "major_adjustment.signal_lag_years" = [0, 1, 2]                   # grid: a value list
-    "major_adjustment.speed" = { start = 0.05, stop = 0.4, num = 4 }  # grid: a range (or step = ...)
-    # "labour_market.outside_wage_premium" = { low = 0.0, high = 0.6 } # lhs/sobol: bounds (log = true)
+The sweep file (its ``[sweep]`` table, axes and design) is read by :mod:`sim.experiments.sweep_file`.
 
 Replicate ``k`` runs with the same seed at every point (common random numbers), so differences
 between points are the parameters' doing, not sampling noise; the seeds are derived from the

@@ -39,7 +39,6 @@ class ParamError(ValueError):
             super().__init__(f"{source}: {key} = {shown}: {allowed}")
 
 
-
 class StrictModel(BaseModel):
     """Strict: a TOML string is never silently turned into a number or a bool; unknown keys are
     refused; validated objects are frozen. The base of the parameter sections and of every

@@ -22,7 +22,6 @@ def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-
 def dotted_keys(table: dict, is_value, prefix: str = "") -> dict[str, Any]:
     """Flatten nested tables into dotted keys, stopping at tables ``is_value`` accepts."""
     out: dict[str, Any] = {}

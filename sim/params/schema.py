@@ -196,10 +196,6 @@ class LabourMarket(StrictModel):
         return self
 
 
-
-
-
-
 class Params(StrictModel):
     """All parameters of one city and scenario. Sections mirror the TOML tables."""
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.optimize import OptimizeOutcome, pareto
+from sim.experiments.optimize import OptimizeOutcome
 from sim.experiments.optimize_file import Goal, Optimization
-from sim.experiments.optimize_report import years_label
+from sim.experiments.optimize_report import pareto, years_label
 from sim.interfaces.plots.forecast import draw_forecast, read_annual, read_manifest
 
 
