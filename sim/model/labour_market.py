@@ -118,8 +118,8 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     # Openings drawn in proportion to open posts, plus the post an order-class sponsor or an
     # apprenticeship host holds for the graduate (always seen, worth a bonus).
     group = st.group[idx].astype(np.int64)
-    seen = model.programmes.platform.candidates_seen()
-    cand, cand_group = draw_openings(model, group, st.track[idx], seen)
+    n_seen = model.programmes.platform.candidates_seen()
+    cand, cand_group = draw_openings(model, group, st.track[idx], n_seen)
     sponsor, host = st.sponsor[idx], st.apprentice_firm[idx]
     offer = np.where(sponsor >= 0, sponsor, host)
     offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
@@ -158,29 +158,7 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     app = np.flatnonzero(choice == _LOCAL)
     hired = np.zeros(n, dtype=bool)
     if app.size:
-        f = firm[app]
-        g = post_group[app]
-        score = (lm.employer_ability_weight * st.ability[idx[app]]
-                 + lm.employer_match_weight * matched[app]
-                 + model.p.certificates.employer_weight * st.certificate[idx[app]]
-                 + 100.0 * own_offer[app] + 1e-3 * rng.random(app.size))
-        key = f.astype(np.int64) * len(model.groups) + g
-        order = np.lexsort((-score, key))
-        k_sorted = key[order]
-        rank = np.arange(app.size) - np.searchsorted(k_sorted, k_sorted, side="left")
-        ok = rank < ent.vacancies[f[order], g[order]]
-        take = order[ok]
-        np.subtract.at(ent.vacancies, (f[take], g[take]), 1)
-        hired[app[take]] = True
-        new_hires = idx[app[take]]
-        st.employer[new_hires] = f[take]
-        model.flow("vacancies.filled", take.size)
-        model.flow("order_classes.delivered", int((st.sponsor[new_hires] >= 0).sum()))
-        model.flow("order_classes.hired_by_sponsor",
-                   int((st.sponsor[new_hires] == f[take]).sum()))
-        model.programmes.retention.pay_stayers(take.size)
-        _settle(model, new_hires[matched[app[take]]], State.LOCAL_MATCHED)
-        _settle(model, new_hires[~matched[app[take]]], State.LOCAL_UNMATCHED)
+        _hire(model, idx, app, firm[app], post_group[app], matched, own_offer, hired, rng)
 
     # Leaving, studying and waiting are final; a rejected applicant searches again, and at
     # the close takes their best non-local option instead.
@@ -189,6 +167,36 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     for option, state in ((_OUTSIDE, State.OUTSIDE), (_STUDY, State.FURTHER_STUDY),
                           (_WAIT, State.NOT_EMPLOYED)):
         _settle(model, idx[settles & (final == option)], state)
+
+
+def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g: np.ndarray,
+          matched: np.ndarray, own_offer: np.ndarray, hired: np.ndarray,
+          rng: np.random.Generator) -> None:
+    """Applicants ``app`` (rows of ``idx``) to posts of firm ``f``, group ``g``: firms hire their
+    own trainees first, then by ability, major match and certificate, up to their open posts;
+    marks ``hired`` and settles the hired graduates."""
+    st, ent, lm = model.students, model.enterprises, model.p.labour_market
+    score = (lm.employer_ability_weight * st.ability[idx[app]]
+             + lm.employer_match_weight * matched[app]
+             + model.p.certificates.employer_weight * st.certificate[idx[app]]
+             + 100.0 * own_offer[app] + 1e-3 * rng.random(app.size))
+    key = f.astype(np.int64) * len(model.groups) + g
+    order = np.lexsort((-score, key))
+    k_sorted = key[order]
+    rank = np.arange(app.size) - np.searchsorted(k_sorted, k_sorted, side="left")
+    ok = rank < ent.vacancies[f[order], g[order]]
+    take = order[ok]
+    np.subtract.at(ent.vacancies, (f[take], g[take]), 1)
+    hired[app[take]] = True
+    new_hires = idx[app[take]]
+    st.employer[new_hires] = f[take]
+    model.flow("vacancies.filled", take.size)
+    model.flow("order_classes.delivered", int((st.sponsor[new_hires] >= 0).sum()))
+    model.flow("order_classes.hired_by_sponsor",
+               int((st.sponsor[new_hires] == f[take]).sum()))
+    model.programmes.retention.pay_stayers(take.size)
+    _settle(model, new_hires[matched[app[take]]], State.LOCAL_MATCHED)
+    _settle(model, new_hires[~matched[app[take]]], State.LOCAL_UNMATCHED)
 
 
 def job_search(model: SkillsModel) -> None:
