@@ -30,7 +30,8 @@ from sim.experiments.folders import FolderLock
 from sim.experiments.optuna_study import (complete_trials, json_float, open_study, optuna_version,
                                           tpe_sampler)
 from sim.experiments.seeds import keyed_seed, replicate_seeds
-from sim.experiments.observed import FitKey, Observed, parse_fit, read_observed, row_values
+from sim.experiments.observed import Observed, parse_fit, read_observed, row_values
+from sim.experiments.ranges import Factor
 from sim.experiments.calibration_spec import check_folder, spec_definition, spec_hash
 from sim.experiments.toml_out import toml_assign, toml_value
 
@@ -111,7 +112,7 @@ def score(sim: np.ndarray, rows: list[Observed]) -> Evaluation:
     return Evaluation(sim, mean, sd, z, total)
 
 
-def trial_params(base: Params, fits: list[FitKey], values: dict[str, Any], source: str) -> Params:
+def trial_params(base: Params, fits: list[Factor], values: dict[str, Any], source: str) -> Params:
     return base.override({f.key: values[f.key] for f in fits}, source=source)
 
 
@@ -128,20 +129,13 @@ def _sampler(master_seed: int, n_complete: int, n_fit: int):
     return tpe_sampler(sampler_seed(master_seed, n_complete), min(10, 2 + 3 * n_fit))
 
 
-def _distributions(fits: list[FitKey]) -> dict:
-    from optuna.distributions import FloatDistribution, IntDistribution
-
-    return {f.key: (IntDistribution(int(f.low), int(f.high)) if f.kind == "int"
-                    else FloatDistribution(f.low, f.high)) for f in fits}
-
-
-def run_trials(study, base: Params, rows: list[Observed], fits: list[FitKey], seeds: list[int],
+def run_trials(study, base: Params, rows: list[Observed], fits: list[Factor], seeds: list[int],
               workers: int, trials: int, master_seed: int, progress: bool) -> None:
     """Ask, evaluate and tell until ``trials`` finished trials exist."""
     from optuna.trial import TrialState
     from tqdm import tqdm
 
-    dists = _distributions(fits)
+    dists = {f.key: f.distribution() for f in fits}
     done = complete_trials(study)
     if len(done) >= trials:
         return
@@ -177,7 +171,7 @@ def best_evaluation(trial, rows: list[Observed]) -> Evaluation:
 # Outputs
 
 
-def trials_table(study, fits: list[FitKey]) -> pd.DataFrame:
+def trials_table(study, fits: list[Factor]) -> pd.DataFrame:
     rows = []
     for t in study.get_trials(deepcopy=False):
         row = {"trial": t.number, "state": t.state.name, "score": t.value}
@@ -250,7 +244,7 @@ class Calibration:
     set_items: list[str]
     fixed: dict[str, Any]
     base: Params
-    fits: list[FitKey]
+    fits: list[Factor]
     rows: list[Observed]
     trials: int
     n_seeds: int

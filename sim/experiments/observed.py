@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiments.ranges import Factor
 from sim.params import MISSING, ParamError, Params, parse_value, lookup
 
 
@@ -38,19 +39,6 @@ class Observed:
     def definition(self) -> dict[str, Any]:
         return {"indicator": self.indicator, "year": self.year, "value": self.value,
                 "tolerance": self.tolerance}
-
-
-@dataclass(frozen=True)
-class FitKey:
-    """A coefficient to fit and its search range (``kind`` "float" or "int")."""
-
-    key: str
-    low: float
-    high: float
-    kind: str
-
-    def definition(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high, "kind": self.kind}
 
 
 def known_indicators() -> list[str]:
@@ -165,14 +153,14 @@ def _number(text: str, source: str, line: int, column: str) -> float:
     return value
 
 
-def parse_fit(items: list[str] | None, params: Params, fixed: dict[str, Any]) -> list[FitKey]:
+def parse_fit(items: list[str] | None, params: Params, fixed: dict[str, Any]) -> list[Factor]:
     """``["a.b=1:3", ...]`` checked against the parameters: a numeric key, LOW < HIGH, both
     allowed by the schema (so a bad range fails here, not in the middle of the study)."""
     if not items:
         raise ParamError("--fit", "<none>", MISSING,
                          "give at least one --fit KEY=LOW:HIGH (a numeric parameter and its range)")
     raw = params.to_dict()
-    fits: list[FitKey] = []
+    fits: list[Factor] = []
     for item in items:
         key, sep, rng = item.partition("=")
         key = key.strip().replace("__", ".")
@@ -210,7 +198,7 @@ def parse_fit(items: list[str] | None, params: Params, fixed: dict[str, Any]) ->
             raise ParamError("--fit", key, rng, "this key is also fixed with --set; keep one")
         for bound in (low, high):  # out of the schema's range -> the schema's own message
             params.override({key: bound}, source="--fit")
-        fits.append(FitKey(key, low, high, kind))
+        fits.append(Factor(key=key, kind=kind, low=low, high=high))
     return fits
 
 

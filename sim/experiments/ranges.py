@@ -36,7 +36,8 @@ def from_unit(x: float, low: float, high: float, kind: str, log: bool = False) -
 
 @dataclass(frozen=True)
 class Factor:
-    """A parameter with a range, in a numeric domain SALib and Optuna can search.
+    """A parameter with a range, in a numeric domain SALib and Optuna can search: a sensitivity
+    factor, an optimisation lever, a calibration's ``--fit`` coefficient.
 
     ``kind``: "float", "int" (whole numbers: an integer parameter, or ``integer = true``),
     "bool" (a switch, ``low = false, high = true``) or "month" (a "YYYY-MM" launch month,
@@ -79,6 +80,10 @@ class Factor:
         if self.log:
             out["log"] = True
         return out
+
+    def definition(self) -> dict[str, Any]:
+        """The range as given, unrounded (a calibration's ``--fit``, recorded in spec.json)."""
+        return {"low": self.low, "high": self.high, "kind": self.kind}
 
     def distribution(self):
         """The Optuna distribution searching this factor's domain."""
