@@ -84,7 +84,9 @@ def now_iso() -> str:
 
 
 def manifest(command: str, params: dict[str, Any], seeds: Any, started: str, **extra) -> dict:
-    """What every output folder records: enough to reproduce any number in it."""
+    """What every output folder records: enough to reproduce any number in it, and whether
+    its runs built Mesa Student objects (``student_agents``; the numbers are the same)."""
+    from sim.experiments.runner import batch_student_agents
     from sim.model.indicators import target_definitions
 
     return {
@@ -98,8 +100,19 @@ def manifest(command: str, params: dict[str, Any], seeds: Any, started: str, **e
         "seeds": seeds,
         "targets": target_definitions(),
         "parameters": params,
+        "student_agents": batch_student_agents(_run_setting(params, "student_agents")),
         **extra,
     }
+
+
+def _run_setting(params: dict[str, Any], key: str) -> Any:
+    """``params["run"][key]``, looked up in nested parameter sets too (optimize's "best")."""
+    if isinstance(params.get("run"), dict):
+        return params["run"].get(key)
+    for value in params.values():
+        if isinstance(value, dict) and (found := _run_setting(value, key)) is not None:
+            return found
+    return None
 
 
 def default_out(command: str) -> Path:

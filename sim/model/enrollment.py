@@ -230,7 +230,7 @@ def admit_secondary(model: SkillsModel) -> None:
     o = assigned[placed]
     idx = _enrol_new(model, SECONDARY, home[placed], ability[placed],
                      interest[placed, opt_group[o]], opt_school[o], opt_group[o])
-    model.add_student_agents(idx)
+    model.update_student_view(idx)
 
 
 def admit_higher(model: SkillsModel) -> None:
@@ -277,7 +277,7 @@ def admit_higher(model: SkillsModel) -> None:
     o = assigned[n_prog + pool_got]
     new = _enrol_new(model, HIGHER, pool_home[pool_got], pool_ability[pool_got],
                      pool_interest[pool_got, opt_group[o]], opt_school[o], opt_group[o])
-    model.add_student_agents(np.r_[rows, new])
+    model.update_student_view(np.r_[rows, new])
 
 
 def seed_initial_students(model: SkillsModel) -> None:
@@ -318,4 +318,4 @@ def seed_initial_students(model: SkillsModel) -> None:
             state=State.ENROLLED,
             entry_year=start - year,
         )
-        model.add_student_agents(idx)
+        model.update_student_view(idx)

@@ -104,7 +104,7 @@ def _settle(model: SkillsModel, idx: np.ndarray, state: State) -> None:
     for t in (SECONDARY, HIGHER):
         n = int((track == t).sum())
         model.flow(f"destination.{TRACKS[t]}.{name}", n)
-    model.remove_student_agents(idx)
+    model.update_student_view(idx)
 
 
 def _search_round(model: SkillsModel, closing: bool) -> None:

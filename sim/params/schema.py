@@ -18,6 +18,9 @@ class Run(StrictModel):
     start_year: int = Field(ge=1990, le=2100)
     years: int = Field(ge=1, le=50)
     persons_per_agent: int = Field(ge=1, le=1000)
+    # Mesa Student objects: True, False, or "auto" (True in SkillsModel() and the dashboard,
+    # False in the batch commands); the tables are the same either way.
+    student_agents: bool | Literal["auto"] = "auto"
 
 
 class Targets(StrictModel):
