@@ -88,5 +88,5 @@ def test_run_one_gives_the_tables_of_an_object_mode_model():
 
 
 def test_a_bad_student_agents_value_is_refused_naming_the_field():
-    with pytest.raises(ParamError, match="student_agents"):
+    with pytest.raises(ParamError, match=r"student_agents = .sometimes.: Input should be True, False or .auto."):
         load_params(overrides={"run.student_agents": "sometimes"})

@@ -20,7 +20,7 @@ class Run(StrictModel):
     persons_per_agent: int = Field(ge=1, le=1000)
     # Mesa Student objects: True, False, or "auto" (True in SkillsModel() and the dashboard,
     # False in the batch commands); the tables are the same either way.
-    student_agents: bool | Literal["auto"] = "auto"
+    student_agents: Literal[True, False, "auto"] = "auto"
 
 
 class Targets(StrictModel):
