@@ -132,37 +132,47 @@ def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np
     """Proposal rounds with ability priority over choice sets.
 
     ``utility`` and ``ids`` are (n, C): each applicant's options and their utilities (-inf for
-    none). Returns (assigned option id or -1, first-choice option id or -1)."""
+    none). Returns (assigned option id or -1, first-choice option id or -1).
+
+    Each round works on the applicants still looking only: their rows of ``utility``, ``ids``
+    and ``priority`` are gathered once, in the order the previous round's sort left them (ties
+    break as they always did), so a round costs what its rejected applicants cost."""
     n, n_cols = utility.shape
     assigned = np.full(n, -1, dtype=np.int64)
     if n == 0 or n_cols == 0 or seats.size == 0:
         return assigned, np.full(n, -1, dtype=np.int64)
-    u = utility
     seats = seats.astype(np.int64).copy()
-    best = np.argmax(u, axis=1)
-    first_choice = np.where(np.isfinite(u[np.arange(n), best]), ids[np.arange(n), best], -1)
-    active = np.arange(n)
+    everyone = np.arange(n)
+    col = np.argmax(utility, axis=1)  # everyone's first choice
+    first_choice = np.where(np.isfinite(utility[everyone, col]), ids[everyone, col], -1)
+    u, opt, prio, who = utility, ids, priority, everyone  # the applicants still looking
+    closed = np.zeros(seats.size + 1, dtype=bool)  # options closed to them; id -1 reads the last
     for round_ in range(rounds):
-        if active.size == 0:
+        if who.size == 0:
             break
-        col = best if round_ == 0 else np.argmax(u[active], axis=1)  # everyone's first choice
-        has_option = np.isfinite(u[active, col])
-        active, col = active[has_option], col[has_option]
-        pick = ids[active, col]
-        order = np.lexsort((-priority[active], pick))
-        who, where, where_col = active[order], pick[order], col[order]
-        rank = np.arange(len(where)) - np.searchsorted(where, where, side="left")
+        if round_:
+            col = np.argmax(u, axis=1)
+        r = np.arange(who.size)
+        has_option = np.isfinite(u[r, col])
+        if not has_option.all():
+            u, opt, prio, who, col = (a[has_option] for a in (u, opt, prio, who, col))
+            r = r[: who.size]
+        pick = opt[r, col]
+        order = np.lexsort((-prio, pick))
+        where = pick[order]
+        rank = np.arange(where.size) - np.searchsorted(where, where, side="left")
         accept = rank < seats[where]
-        assigned[who[accept]] = where[accept]
+        assigned[who[order[accept]]] = where[accept]
         seats -= np.bincount(where[accept], minlength=seats.size)
-        active = who[~accept]
-        u[active, where_col[~accept]] = -np.inf
-        # Options that filled up are closed to everyone still looking (id -1 reads the
-        # appended False: no option there to close).
-        full = np.append(seats <= 0, False)
-        if full[:-1].any() and active.size:
-            r, c = np.nonzero(full[ids[active]])
-            u[active[r], c] = -np.inf
+        rejected = order[~accept]
+        u, opt, prio, who = u[rejected], opt[rejected], prio[rejected], who[rejected]
+        u[np.arange(who.size), col[rejected]] = -np.inf
+        # Options that filled up are closed to everyone still looking (once: the rows left
+        # later are among those closed to now).
+        newly_full = np.append(seats <= 0, False) & ~closed
+        if newly_full.any() and who.size:
+            u[newly_full[opt]] = -np.inf
+            closed |= newly_full
     return assigned, first_choice
 
 
