@@ -50,6 +50,16 @@ def _collector_paused():
             gc.enable()
 
 
+def _expected_students(p: Params) -> int:
+    """Rows a run will need, with a tenth to spare: those enrolled at the start and a yearly
+    intake for every simulated year. Sized to the city, so a larger city does not copy every
+    column several times as the store doubles (it still grows if a run needs more)."""
+    d = p.demography
+    intake = d.junior_high_graduates * (1 - d.general_track_share) * d.vocational_uptake
+    intake += d.higher_entrants_from_general
+    return int(1.1 * intake * (p.students.programme_years + p.run.years) / p.run.persons_per_agent)
+
+
 class SkillsModel(mesa.Model):
     """Students, schools and enterprises on a city grid, month by month.
 
@@ -110,7 +120,7 @@ class SkillsModel(mesa.Model):
             Enterprise(self, i, self._cells[c])
 
         # Students already in every year of study.
-        self.students = StudentArrays(capacity=int(150_000 / self.persons_per_agent))
+        self.students = StudentArrays(capacity=_expected_students(params))
         # Mesa Student objects, or the column arrays alone (``update_student_view``).
         self.student_agents = params.run.student_agents is not False  # "auto": objects
         self._student_agents: dict[int, Student] = {}
