@@ -90,3 +90,17 @@ def test_run_one_gives_the_tables_of_an_object_mode_model():
 def test_a_bad_student_agents_value_is_refused_naming_the_field():
     with pytest.raises(ParamError, match=r"student_agents = .sometimes.: Input should be True, False or .auto."):
         load_params(overrides={"run.student_agents": "sometimes"})
+
+
+@pytest.mark.parametrize("setting, expected", [(None, False), ("true", True)])
+def test_the_run_command_records_its_mode_in_the_manifest(tmp_path, setting, expected):
+    import json
+
+    from sim.interfaces.cli import main
+
+    extra = [] if setting is None else ["--set", f"run.student_agents={setting}"]
+    out = tmp_path / "run"
+    assert main(["run", "--seed", "3", "--out", str(out), "--set", "run.persons_per_agent=20",
+                 "--set", "run.years=1", *extra]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["student_agents"] is expected
