@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.params import BASELINE_PATH, ParamError, Params, load_params, parse_set_options
+from sim.params import BASELINE_PATH, Params, load_params, parse_set_options
 from sim.experiments.executors import Executor, LocalExecutor
 from sim.experiments.folders import FolderLock
+from sim.experiments.limits import MAX_TRIALS, check_count, check_replicates, check_seed, check_workers
 from sim.experiments.optuna_study import (complete_trials, json_float, open_study, optuna_version,
                                           tpe_sampler)
 from sim.experiments.seeds import keyed_seed, replicate_seeds
@@ -44,12 +45,6 @@ _SAMPLER_KEY = 0xCA11B
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
-
-
-def check_count(option: str, value, minimum: int = 1) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ParamError("command line", option, value,
-                         f"must be a whole number of at least {minimum}")
 
 
 def simulated_years(params: Params) -> range:
@@ -275,11 +270,11 @@ def prepare_calibration(observed: str, fit: list[str] | None, params: str | None
 
     trials = DEFAULT_TRIALS if trials is None else trials
     n_seeds = DEFAULT_SEEDS if seeds is None else seeds
-    check_count("--trials", trials)
-    check_count("--seeds", n_seeds)
+    check_count("--trials", trials, maximum=MAX_TRIALS)
+    check_replicates(n_seeds, "--seeds")
     workers = min(n_seeds, default_workers()) if workers is None else workers
-    check_count("--workers", workers)
-    check_count("--seed", master_seed, minimum=0)
+    check_workers(workers)
+    check_seed(master_seed)
     params_path = Path(params) if params else BASELINE_PATH
     fixed = parse_set_options(set_items)
     base = load_params(params_path, fixed)

@@ -11,14 +11,22 @@ from sim.params.base import BASELINE_PATH, MISSING, ParamError
 from sim.params.keys import apply_overrides
 from sim.params.schema import Params, check_keys, validate
 
+MAX_FILE_BYTES = 4 * 2**20  # a parameter or study file is a few kB; refuse anything huge
+
 
 def read_toml(path: str | Path) -> dict:
     """Parse a TOML file, turning I/O and syntax problems into :class:`ParamError`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParamError(str(path), "<file>", MISSING, "file not found") from None
+        if not path.is_file():  # a folder, a pipe or a device (/dev/zero) is no parameter file
+            raise ParamError(str(path), "<file>", MISSING,
+                             "not a regular file" if path.exists() else "file not found")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ParamError(str(path), "<file>", MISSING,
+                             f"larger than {MAX_FILE_BYTES // 2**20} MiB: not a parameter file")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParamError(str(path), "<file>", MISSING, f"cannot read file: {exc}") from None
     try:
