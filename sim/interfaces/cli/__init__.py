@@ -11,7 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError
+try:
+    from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError
+except KeyboardInterrupt:  # Ctrl-C while the command is still starting: no import traceback
+    print("skills-sim: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 
 def _command(name: str):
@@ -140,7 +144,11 @@ RESUMABLE = ("sweep", "sensitivity", "optimize", "calibrate")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("skills-sim: interrupted", file=sys.stderr)
+        return 130
     try:
         return args.func(args)
     except ParamError as exc:
