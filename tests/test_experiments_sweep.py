@@ -184,6 +184,27 @@ def test_sigkill_mid_sweep_then_rerun_runs_every_run_exactly_once(reference, tmp
     pd.testing.assert_frame_equal(runs, ref)
 
 
+def test_truncated_empty_or_misnamed_parts_are_run_again_to_the_uninterrupted_table(
+        reference, tmp_path):
+    path, ref_out, ref = reference
+    out = tmp_path / "damaged"
+    shutil.copytree(ref_out, out)
+    parts = out / "parts" / "annual"
+    names = [p.name for p in part_files(out)]
+    truncated, empty, misnamed = parts / names[1], parts / names[4], parts / names[6]
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    empty.write_bytes(b"")
+    shutil.copy(parts / names[0], misnamed)  # a valid part, of another run
+    warnings = []
+    outcome = run_sweep(load_sweep(path), out, workers=1, progress=False, log=warnings.append)
+    assert outcome.done_before == len(names) - 3 and outcome.ran == 3 and outcome.failed == 0
+    for bad in (truncated, empty, misnamed):
+        assert any(str(bad) in w and "run again" in w for w in warnings), (bad, warnings)
+    assert any("holds point 0 replicate 0" in w for w in warnings)
+    pd.testing.assert_frame_equal(read_runs(out), ref)
+    assert main(["plot", str(out)]) == 0  # the finished folder's manifest vouches for it
+
+
 def test_changed_sweep_file_on_existing_folder_is_refused(reference, tmp_path, capsys):
     path, out, _ = reference
     changed = write_sweep(tmp_path / "ref.toml", REF_AXES, replicates=REF_REPLICATES + 1)
