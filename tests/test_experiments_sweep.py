@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import shutil
 import signal
@@ -38,6 +39,8 @@ QUIET = {"progress": False, "log": lambda msg: None}
 
 
 def _toml_value(v) -> str:
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)  # TOML spells them nan, inf, -inf
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
@@ -298,6 +301,11 @@ BAD = [
     ({"major_adjustment.speed": {"low": 0.1, "high": 0.3}}, {"design": "sobol", "size": 10}, "power of 2"),
     ({"major_adjustment.speed": {"low": 0.1, "high": 0.3}}, {"design": "lhs"}, "needs size"),
     ({"run.years": [1, 2]}, {}, "also fixed in [sweep.set]"),
+    ({"major_adjustment.speed": [0.1, float("nan")]}, {}, "finite number"),
+    ({"major_adjustment.speed": {"start": 0.1, "stop": float("inf"), "num": 3}}, {}, "finite number"),
+    ({"major_adjustment.speed": {"low": float("nan"), "high": 0.3}}, {"design": "lhs", "size": 4},
+     "finite number"),
+    ({"budget.total_yuan": [1e8, float("-inf")]}, {}, "finite number"),
     ({"labour_market.search_months": [[6], [7]]}, {}, "single number, bool or string"),
 ]
 
