@@ -121,10 +121,14 @@ def test_out_seed_and_counts_are_refused_before_any_simulation(tmp_path, capsys,
         (["forecast", "--replicates", str(10**9), "--out", str(tmp_path / "o")], "--replicates"),
         (["forecast", "--workers", str(10**5), "--out", str(tmp_path / "o")], "--workers"),
         (["run", "/dev/zero", "--out", str(tmp_path / "o")], "/dev/zero: not a regular file"),
+        (["calibrate", "/dev/zero", "--fit", "labour_market.further_study_higher=-1:2",
+          "--out", str(tmp_path / "o")], "/dev/zero: not a regular file"),
     ]
     for argv, fragment in cases:
         assert main(argv + SMALL) == 2, argv
         assert fragment in capsys.readouterr().err, argv
+    assert main(["sweep", "/dev/zero", "--out", str(tmp_path / "o")]) == 2
+    assert "/dev/zero: not a regular file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 

@@ -16,6 +16,16 @@ MAX_FILE_BYTES = 4 * 2**20  # a parameter or study file is a few kB; refuse anyt
 
 def read_toml(path: str | Path) -> dict:
     """Parse a TOML file, turning I/O and syntax problems into :class:`ParamError`."""
+    text = read_input_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ParamError(str(path), "<file>", MISSING, f"malformed TOML: {exc}") from None
+
+
+def read_input_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The text of an input file (parameters, a study, observed statistics), refusing what is
+    missing, not a regular file or larger than :data:`MAX_FILE_BYTES`."""
     path = Path(path)
     try:
         if not path.is_file():  # a folder, a pipe or a device (/dev/zero) is no parameter file
@@ -26,13 +36,9 @@ def read_toml(path: str | Path) -> dict:
         if len(data) > MAX_FILE_BYTES:
             raise ParamError(str(path), "<file>", MISSING,
                              f"larger than {MAX_FILE_BYTES // 2**20} MiB: not a parameter file")
-        text = data.decode("utf-8")
+        return data.decode(encoding)
     except (OSError, UnicodeDecodeError) as exc:
         raise ParamError(str(path), "<file>", MISSING, f"cannot read file: {exc}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ParamError(str(path), "<file>", MISSING, f"malformed TOML: {exc}") from None
 
 
 def load_params(
