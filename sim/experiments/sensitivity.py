@@ -53,7 +53,7 @@ from sim.experiments.ranges import Factor, lever_overrides, parse_factors
 from sim.experiments.seeds import keyed_seed, replicate_seeds
 from sim.params import MISSING, ParamError, Params, StrictModel, dist_version
 from sim.experiments.study_files import read_study_table, resolve_base
-from sim.experiments.sweep import SweepError, run_sweep
+from sim.experiments.sweep import SweepError, check_sweep_folder, run_sweep
 from sim.experiments.sweep_file import Sweep
 
 TARGET_IDS = tuple(f"T{k}" for k in range(1, 10))
@@ -304,6 +304,7 @@ def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = No
     out = Path(out)
     say = log or (lambda msg: None)
     check_out(out)
+    check_sweep_folder(out / "sweep", sens.sweep)  # a changed file is refused untouched
     started, t0 = now_iso(), time.perf_counter()
     if out.is_dir():
         begin_update(out)  # incomplete until the manifest is written again, last

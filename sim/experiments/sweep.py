@@ -59,7 +59,7 @@ class SweepOutcome:
     failed: int
 
 
-def _check_folder(out: Path, sweep: Sweep) -> dict | None:
+def check_sweep_folder(out: Path, sweep: Sweep) -> dict | None:
     """The folder's recorded definition if it holds this sweep; refuse anything else."""
     old = recorded_study(out, "sweep.json", None, "a sweep", "run of this sweep to resume it")
     if old is not None:
@@ -146,7 +146,7 @@ def run_sweep(
     say = log or (lambda msg: None)
     out = Path(out)
     started = now_iso()
-    _check_folder(out, sweep)  # refuse before writing anything
+    check_sweep_folder(out, sweep)  # refuse before writing anything
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, "sweep", SweepError):
         first_started = _claim_folder(out, sweep, started)
@@ -192,7 +192,7 @@ def run_sweep(
 
 def _claim_folder(out: Path, sweep: Sweep, started: str) -> str:
     """Record the sweep's definition in ``out`` (under the lock); returns when it was first started."""
-    old = _check_folder(out, sweep)  # again: another sweep may have started it meanwhile
+    old = check_sweep_folder(out, sweep)  # again: another sweep may have started it meanwhile
     if old is None:  # sweep.json first: it is what marks the folder as this sweep's
         write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")
     if not (out / "sweep.toml").exists():
