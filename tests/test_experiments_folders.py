@@ -153,3 +153,13 @@ def test_seeds_are_made_one_at_a_time_with_the_same_values():
 def test_command_line_counts_and_seeds_are_bounded(check, value, fragment):
     with pytest.raises(ParamError, match=fragment):
         check(value)
+
+
+def test_json_files_never_hold_a_bare_nan(tmp_path):
+    from sim.experiments.folders import write_json
+
+    write_json({"p": float("nan"), "q": [1.5, float("-inf")], "r": {"s": np.float64("inf")}},
+               tmp_path / "m.json")
+    text = (tmp_path / "m.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"p": None, "q": [1.5, None], "r": {"s": None}}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -70,8 +71,20 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def write_json(obj: Any, path: str | Path) -> None:
+    """Standard JSON: a non-finite number (which JSON cannot spell) is written as null."""
+    text = json.dumps(_finite(obj), indent=2, default=str, ensure_ascii=False, allow_nan=False)
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def write_text(text: str, path: str | Path) -> None:
