@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.params.base import MISSING, SHARE_TOLERANCE, ParamError, Share, StrictModel
 from sim.params.keys import apply_overrides
+from sim.params.sizes import check_run_size
 from sim.params.levers import (Apprenticeship, Budget, Certificates, Combos, Groups, JointMeeting,
                                MajorGuidance, OrderClasses, Partnerships, Platform, Retention,
                                SocialTraining, TrainingBases)
@@ -315,6 +316,8 @@ def validate(raw: dict, source: str) -> Params:
     """Validate a raw nested dict (as parsed from TOML) into :class:`Params`."""
     check_keys(raw, Params, "", source)
     try:
-        return Params.model_validate(raw)
+        params = Params.model_validate(raw)
     except ValidationError as exc:
         raise error_from_validation(exc, raw, source) from None
+    check_run_size(params, source)  # what the run would need, so check refuses what run cannot
+    return params

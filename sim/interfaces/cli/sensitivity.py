@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.experiments.folders import default_out
 from sim.experiments.sensitivity import MEASURES, load_sensitivity, run_sensitivity
-from sim.interfaces.cli.common import executor_options, guard_study, say
+from sim.interfaces.cli.common import executor_options, fresh_out, guard_study, say, study_out
 from sim.interfaces.plots.sensitivity import plot_sensitivity
 from sim.interfaces.plots.sweep import plot_sweep
 
@@ -69,7 +67,8 @@ def command(args) -> int:
     """``skills-sim sensitivity``: validate everything first, so bad input writes nothing."""
     sens = load_sensitivity(args.file)
     executor, scheduler = executor_options(args)
-    out = Path(args.out) if args.out else default_out("sensitivity")
+    out = study_out(args, "sensitivity")
+    fresh_out(args, out)
     print(f"sensitivity ({sens.spec.method}): {len(sens.factors)} factors, "
           f"{sens.sweep.n_points} design points x {sens.spec.replicates} replicates = "
           f"{sens.sweep.n_runs} runs -> {out}", flush=True)
