@@ -7,8 +7,11 @@ expects to offer in that group until the class graduates (at most ``max_classes_
 a class against the class's cost and the subsidy (if the order-class line can still pay it):
 
     P(sponsor) = execution * logistic(logit(propensity_e)
-                 + (value_per_hire * expected_hire_share * class_size
+                 + (value_per_hire * hire_share_e * class_size
                     + subsidy - cost_per_class) / decision_scale)
+
+where ``hire_share_e`` is the share of its own class graduates the firm has hired so far, shrunk
+towards ``expected_hire_share`` with the weight of ``hire_share_prior_persons`` graduates.
 
 A sponsor picks a partner school teaching its sector's major group (see ``partnerships``) and
 the school selects the ablest students of that major in their ``study_year`` who are not yet in
@@ -57,7 +60,7 @@ class OrderClasses(Programme):
         need[rng.random(ent.n) >= consider] = 0
         firms = np.flatnonzero(need > 0)
         rng.shuffle(firms)
-        benefit = lv.value_per_hire_yuan * lv.expected_hire_share * lv.class_size - lv.cost_per_class_yuan
+        benefit = lv.value_per_hire_yuan * self.hire_share(model) * lv.class_size - lv.cost_per_class_yuan
         eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.study_year)
                     & (st.view("sponsor") < 0))
         propensity_logit = np.log(ent.propensity / (1.0 - ent.propensity))
@@ -68,7 +71,7 @@ class OrderClasses(Programme):
                 subsidy = lv.subsidy_per_class_yuan if model.budget.can_pay(
                     self.budget_line, lv.subsidy_per_class_yuan) else 0.0
                 p = self.execution() * logistic(
-                    propensity_logit[e] + (benefit + subsidy) / lv.decision_scale_yuan)
+                    propensity_logit[e] + (benefit[e] + subsidy) / lv.decision_scale_yuan)
                 if rng.random() >= p:
                     break
                 school, pool = self.partner_students(e, by_major, eligible)
@@ -85,11 +88,21 @@ class OrderClasses(Programme):
         model.flow("order_classes.opened", opened)
         model.flow("order_classes.students", members)
 
+    def hire_share(self, model) -> np.ndarray:
+        """(E,) share of a class each firm expects to hire: its own record of hiring its class
+        graduates, shrunk towards the prior ``expected_hire_share``."""
+        lv, ent = self.levers, model.enterprises
+        w = lv.hire_share_prior_persons
+        seen = w + ent.class_graduates
+        return np.where(seen > 0, (lv.expected_hire_share * w + ent.class_hires) / np.maximum(seen, 1e-12),
+                        lv.expected_hire_share)
+
     def reserve_posts(self, model) -> None:
-        """Spring: sponsors add posts for their class members graduating this summer."""
+        """Spring: sponsors reserve posts for their class members graduating this summer (apart
+        from their open posts, so they stay out of the shortage signal)."""
         st, ent = model.students, model.enterprises
         final = np.flatnonzero((st.view("state") == State.ENROLLED) & (st.view("sponsor") >= 0)
                                & (st.view("year") >= model.p.students.programme_years))
         if final.size:
-            np.add.at(ent.vacancies, (st.sponsor[final], st.group[final]), 1)
-            model.flow("vacancies.posted", final.size)
+            np.add.at(ent.reserved, (st.sponsor[final], st.group[final]), 1)
+            model.flow("vacancies.reserved", final.size)
