@@ -65,11 +65,11 @@ class OrderClasses(Programme):
                     & (st.view("sponsor") < 0))
         propensity_logit = np.log(ent.propensity / (1.0 - ent.propensity))
         by_major = RowsBySchoolGroup(st, eligible, len(model.groups))
+        rate = self.subsidy_rate(model, need[firms], propensity_logit[firms], benefit[firms])
         opened = members = 0
         for e in firms:  # a loop over firms deciding, not over students
             for _ in range(need[e]):
-                subsidy = lv.subsidy_per_class_yuan if model.budget.can_pay(
-                    self.budget_line, lv.subsidy_per_class_yuan) else 0.0
+                subsidy = rate if model.budget.can_pay(self.budget_line, rate) else 0.0
                 p = self.execution() * logistic(
                     propensity_logit[e] + (benefit[e] + subsidy) / lv.decision_scale_yuan)
                 if rng.random() >= p:
@@ -87,6 +87,28 @@ class OrderClasses(Programme):
                 members += take.size
         model.flow("order_classes.opened", opened)
         model.flow("order_classes.students", members)
+
+    def subsidy_rate(self, model, need, propensity_logit, benefit) -> float:
+        """Yuan per class this year: the announced subsidy, or, when the classes firms would
+        open at that rate cost more than the line holds, the lower rate at which the line
+        funds every class firms open in expectation (pro rata). So a higher announced subsidy
+        never buys fewer classes: once the line binds, the rate stops rising."""
+        lv = self.levers
+        announced, available = lv.subsidy_per_class_yuan, model.budget.available[self.budget_line]
+
+        def cost(rate: float) -> float:
+            # A firm stops at its first refusal: expected classes p + p^2 + ... + p^need.
+            p = self.execution() * logistic(propensity_logit + (benefit + rate) / lv.decision_scale_yuan)
+            expected = np.where(p < 1, p * (1 - p ** need) / np.maximum(1 - p, 1e-12), need)
+            return rate * float(expected.sum())
+
+        if announced <= 0 or cost(announced) <= available:
+            return float(announced)
+        lo, hi = 0.0, float(announced)
+        for _ in range(40):  # bisection: cost rises with the rate
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if cost(mid) <= available else (lo, mid)
+        return lo
 
     def hire_share(self, model) -> np.ndarray:
         """(E,) share of a class each firm expects to hire: its own record of hiring its class
