@@ -45,7 +45,8 @@ class EnterpriseTable:
     reach: np.ndarray           # (E,) float >= 1: factor on the distance its posts are seen over
     reserved: np.ndarray        # (E, G) int: posts reserved for its order-class graduates this season
     posted_open: np.ndarray     # (E,) int: open (not reserved) posts posted this season
-    unfilled_share_last: np.ndarray  # (E,) float: share of its open posts unfilled last season
+    planned_open: np.ndarray    # (E,) float: open posts it planned this season (the Poisson mean)
+    unfilled_share_last: np.ndarray  # (E,) float: unfilled open posts / posts planned, last season
     class_graduates: np.ndarray # (E,) float: persons who graduated from its order classes, so far
     class_hires: np.ndarray     # (E,) float: of whom it hired, persons
 
@@ -103,6 +104,7 @@ def build_enterprises(p: Params, city: City, rng: np.random.Generator) -> Enterp
         reach=np.ones(pe.n),
         reserved=np.zeros((pe.n, G), dtype=np.int32),
         posted_open=np.zeros(pe.n, dtype=np.int64),
+        planned_open=np.zeros(pe.n),
         unfilled_share_last=np.zeros(pe.n),
         class_graduates=np.zeros(pe.n),
         class_hires=np.zeros(pe.n),
@@ -145,14 +147,15 @@ def expected_vacancies(model: SkillsModel) -> np.ndarray:
     """(E,) expected graduate vacancies this year, in agents."""
     e, pe = model.enterprises, model.p.enterprises
     rate = pe.hiring_rate_per_year * np.maximum(0.0, 1.0 + pe.growth_hiring_coef * e.growth_last_year)
-    cut = 1.0 - pe.posting_cut_per_unfilled_share * e.unfilled_share_last
+    cut = np.maximum(0.0, 1.0 - pe.posting_cut_per_unfilled_share * e.unfilled_share_last)
     return e.employees * rate * cut / model.persons_per_agent
 
 
 def post_vacancies(model: SkillsModel) -> None:
     """Spring recruitment: each enterprise posts its graduate vacancies for the season."""
     e = model.enterprises
-    total = model.rng_for("labour demand").poisson(expected_vacancies(model))
+    e.planned_open[:] = expected_vacancies(model)
+    total = model.rng_for("labour demand").poisson(e.planned_open)
     e.vacancies[:] = model.rng_for("labour demand").multinomial(total, group_mix(model))
     e.posted_open[:] = total
     by_group = e.vacancies.sum(axis=0)
@@ -162,10 +165,15 @@ def post_vacancies(model: SkillsModel) -> None:
 
 def respond_to_unfilled(model: SkillsModel) -> None:
     """Season's close: each firm adjusts offered pay, recruiting reach and next season's posts to
-    the share of its own open posts left unfilled (reserved sponsor posts are not counted)."""
+    its own open posts left unfilled (reserved sponsor posts are not counted).
+
+    ``u`` is unfilled posts over the posts the firm planned (the mean of its Poisson draw): in
+    expectation the share of its posts unfilled, at any persons-per-agent scale. (Dividing by the
+    posts drawn would not be: at 10 persons per agent half the firms draw none and would read
+    u = 0.)"""
     e, pe = model.enterprises, model.p.enterprises
     unfilled = e.vacancies.sum(axis=1)
-    u = np.where(e.posted_open > 0, unfilled / np.maximum(e.posted_open, 1), 0.0)
+    u = np.where(e.planned_open > 0, unfilled / np.maximum(e.planned_open, 1e-12), 0.0)
     keep = 1.0 - pe.pay_reversion_per_year
     e.pay_premium[:] = np.clip(keep * e.pay_premium + pe.pay_raise_per_unfilled_share * u,
                                0.0, pe.max_pay_premium)
