@@ -147,8 +147,7 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     offer = np.where(sponsor >= 0, sponsor, host)
     offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
                            model.p.apprenticeship.beta_apprentice_offer)
-    # The trainer's post is in the graduate's group if it has one reserved or open there, else
-    # its largest open group.
+    # The trainer's post: in the graduate's group if reserved or open there, else its largest.
     trainer = np.maximum(offer, 0)
     offer_group = np.where((ent.vacancies[trainer, group] > 0) | (ent.reserved[trainer, group] > 0),
                            group, np.argmax(ent.vacancies[trainer], axis=1))
@@ -156,8 +155,7 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     cand_group = np.column_stack([cand_group, offer_group])
     km = model.city.km(st.home[idx][:, None], ent.cell[cand])
     decay = model.programmes.platform.search_decay_km()
-    seen = (rng.random(cand.shape) < np.exp(-km / (decay * ent.reach[cand]))
-            if np.isfinite(decay) else np.ones(cand.shape, bool))
+    seen = rng.random(cand.shape) < np.exp(-km / (decay * ent.reach[cand]))  # inf decay: all seen
     seen[:, -1] = offer >= 0
     is_match = cand_group == group[:, None]
     # Pay relative to the track's graduate wage (the track's level cancels across options).
