@@ -46,7 +46,7 @@ def known_indicators() -> list[str]:
     from sim.model.indicators import MONTHLY_INDICATORS, OTHER_FLOWS, PERSON_FLOWS, TARGETS
     from sim.model.observables import derived_shares
 
-    shares = derived_shares({k: 1.0 for k in PERSON_FLOWS + OTHER_FLOWS}, 1.0, 0.5)
+    shares = derived_shares({k: 1.0 for k in PERSON_FLOWS + OTHER_FLOWS})
     return sorted({t.id for t in TARGETS.values()} | set(MONTHLY_INDICATORS) | set(shares))
 
 

@@ -1,7 +1,15 @@
 """Enrollment: the track split, school-and-major choice, and rationed admission.
 
-Each summer a cohort of junior-high graduates (a demographic path with noise) splits into the
-general track (rationed seats, not simulated further) and vocational applicants. Applicants rank
+Each summer a cohort of junior-high graduates (a demographic path with noise) chooses between
+the general and the vocational track: a family prefers the general track with probability
+
+    logistic(c_general + b_ability * exam score_i - b_prospects * vocational prospects)
+
+(vocational prospects: the preference-weighted log vacancies/graduates ratio families see). The
+general track's seats (``general_track_share`` of the cohort) are a limit: when more prefer it,
+the highest exam scores are admitted and the rest turn to the vocational track. General-track
+students are not simulated further; a share ``vocational_uptake`` of the others apply to
+vocational schools. Applicants rank
 the open majors ``o = (school s, group g)`` at the ``schools_considered`` schools (or
 ``colleges_considered`` colleges) of their track nearest home by a random-utility rule
 
@@ -53,9 +61,39 @@ def draw_interest(model: SkillsModel, n: int) -> np.ndarray:
     return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
 
 
-def draw_attachment(model: SkillsModel, n: int) -> np.ndarray:
+def draw_attachment(model: SkillsModel, home: np.ndarray) -> np.ndarray:
+    """Hometown attachment in [0, 1] of students living at ``home``: Beta around the mean of
+    their home's district (urban core or county)."""
     ps = model.p.students
-    return model.rng_for("enrollment").beta(ps.attachment_alpha, ps.attachment_beta, n)
+    in_county = model.city.district[home] > 0
+    mean = np.where(in_county, ps.attachment_mean_county, ps.attachment_mean_core)
+    c = ps.attachment_concentration
+    return model.rng_for("enrollment").beta(mean * c, (1.0 - mean) * c)
+
+
+def vocational_prospects(model: SkillsModel) -> float:
+    """The vocational track's prospects as families see them: the log vacancies/graduates ratio
+    of the major groups, weighted by students' mean tastes."""
+    return float(np.average(family_prospects(model), weights=model.preference))
+
+
+def choose_track(model: SkillsModel, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The junior-high cohort's track choice (``n`` agents): returns (vocational applicants'
+    rows, every graduate's exam score). The general track's seats are a limit: the highest
+    scores among those preferring it are admitted; the others turn to the vocational track."""
+    d, rng = model.p.demography, model.rng_for("enrollment")
+    score = rng.standard_normal(n)
+    log_odds = (d.general_preference_log_odds + d.general_preference_ability_coef * score
+                - d.general_preference_prospects_coef * vocational_prospects(model))
+    prefers = rng.random(n) < 1.0 / (1.0 + np.exp(-log_odds))
+    seats = int(stochastic_round(rng, d.general_track_share * n))
+    wanting = np.flatnonzero(prefers)
+    general = wanting[np.argsort(-score[wanting], kind="stable")[:seats]]
+    model.flow("entrants.general", general.size)
+    model.flow("applicants.general", wanting.size)
+    rest = np.setdiff1d(np.arange(n), general)
+    applies = rest[rng.random(rest.size) < d.vocational_uptake]
+    return applies, score
 
 
 def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
@@ -202,7 +240,7 @@ def _enrol_new(model: SkillsModel, track: int, home, ability, interest_own, scho
         len(home),
         home=home,
         ability=ability,
-        attachment=draw_attachment(model, len(home)),
+        attachment=draw_attachment(model, home),
         interest_own=interest_own,
         track=track,
         school=school,
@@ -227,11 +265,14 @@ def _admit(model: SkillsModel, track: int, home, ability, interest, considered_s
 
 def admit_secondary(model: SkillsModel) -> None:
     """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
-    d, rng = model.p.demography, model.rng_for("enrollment")
-    expected = cohort_size(model, model.year) * (1 - d.general_track_share) * d.vocational_uptake
-    n = int(stochastic_round(rng, expected / model.persons_per_agent))
+    rng = model.rng_for("enrollment")
+    cohort = int(stochastic_round(rng, cohort_size(model, model.year) / model.persons_per_agent))
+    applies, score = choose_track(model, cohort)
+    n = applies.size
     home = model.city.sample_cells(rng, n, model.city.population)
-    ability = rng.normal(0.0, 1.0, n).astype(np.float32)
+    # Ability in sd units of the vocational applicants (the unit every other rule reads it in).
+    s = score[applies]
+    ability = ((s - s.mean()) / max(float(s.std()), 1e-9) if n > 1 else s * 0).astype(np.float32)
     interest = draw_interest(model, n)
     opt_school, opt_group, assigned = _admit(model, SECONDARY, home, ability, interest,
                                              model.p.school_choice.schools_considered)
@@ -319,7 +360,7 @@ def seed_initial_students(model: SkillsModel) -> None:
             n,
             home=home,
             ability=rng.normal(0.0, 1.0, n),
-            attachment=draw_attachment(model, n),
+            attachment=draw_attachment(model, home),
             interest_own=interest_own,
             track=track,
             school=s,

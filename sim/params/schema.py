@@ -70,14 +70,18 @@ class Demography(StrictModel):
     cohort_trend_per_year: float = Field(ge=-0.5, le=0.5)
     cohort_noise_sd: float = Field(ge=0, le=1)
     general_track_share: float = Share
+    general_preference_log_odds: float
+    general_preference_ability_coef: float = Field(ge=0)
+    general_preference_prospects_coef: float = Field(ge=0)
     vocational_uptake: float = Share
     higher_entrants_from_general: float = Field(ge=0)
 
 
 class Students(StrictModel):
     programme_years: int = Field(ge=1, le=6)
-    attachment_alpha: float = Field(gt=0)
-    attachment_beta: float = Field(gt=0)
+    attachment_mean_core: float = Field(gt=0, lt=1)
+    attachment_mean_county: float = Field(gt=0, lt=1)
+    attachment_concentration: float = Field(gt=0)
     interest_concentration: float = Field(gt=0)
     dropout_secondary_per_year: float = Field(ge=0, lt=1)
     dropout_higher_per_year: float = Field(ge=0, lt=1)
@@ -149,6 +153,12 @@ class Enterprises(StrictModel):
     leading_firm_share: float = Share
     wage_sd: float = Field(ge=0)
     wage_size_elasticity: float
+    pay_raise_per_unfilled_share: float = Field(ge=0)
+    pay_reversion_per_year: float = Share
+    max_pay_premium: float = Field(ge=0, le=2)
+    reach_gain_per_unfilled_share: float = Field(ge=0)
+    max_reach_factor: float = Field(ge=1)
+    posting_cut_per_unfilled_share: float = Share
 
 
 class Sector(StrictModel):
@@ -178,10 +188,13 @@ class LabourMarket(StrictModel):
     unmatched_wage_factor: float = Field(gt=0, le=1)
     outside_wage_premium: float = Field(ge=-0.9, le=5)
     outside_moving_cost: float
+    outside_offers: int = Field(ge=1, le=50)
+    outside_wage_sd: float = Field(ge=0, le=2)
     beta_log_wage: float = Field(ge=0)
     beta_match: float
     beta_commute_per_km: float = Field(le=0)
     beta_attachment: float
+    attachment_other_district_share: float = Share
     further_study_secondary: float
     further_study_higher: float
     further_study_ability: float
