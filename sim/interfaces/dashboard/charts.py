@@ -26,6 +26,8 @@ UNITS = {"T1": "%", "T2": "classes", "T3": "graduates", "T4": "person-times",
 FLOW_TARGETS = {"T2", "T3", "T4", "T5"}
 MET, MISSED, OURS, REFERENCE = "#1e8449", "#c0392b", "#1f5fa8", "#e67e22"
 BACKGROUND = "white"  # charts sit on white cards, legible in the light and the dark theme
+# SVG rather than canvas: crisp text at any zoom, and marks a browser test can inspect.
+EMBED = {"embedOptions": {"renderer": "svg"}}
 
 
 def shown(tid: str, value: float | None) -> float | None:
@@ -85,6 +87,7 @@ def _facet(layers, frame: pd.DataFrame, columns: int = 3, width: int = 200, heig
                                    header=alt.Header(labelFontSize=12, labelFontWeight="bold")),
                    columns=columns)
             .resolve_scale(y="independent")
+            .properties(usermeta=EMBED)
             .configure(background=BACKGROUND)
             .configure_axis(labelFontSize=11, titleFontSize=11))
 
@@ -177,6 +180,8 @@ def map_chart(model, metric: str = "unfilled", width: int = 300):
     """The city by district: ``metric`` per district, schools sized by their students."""
     title, unit = MAP_METRICS[metric]
     cells = district_frame(model, metric)
+    if not cells["value"].any():
+        title += ": none yet (the first close is in the first summer)"
     w, h = model.city.grid.dimensions
     sch = model.schools
     students = model.school_students()
@@ -186,7 +191,7 @@ def map_chart(model, metric: str = "unfilled", width: int = 300):
     py = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.5, h - 0.5], nice=False))
     base = (alt.Chart(cells).mark_square(size=(width / w) ** 2 * 1.1, opacity=0.9)
             .encode(x=px, y=py,
-                    color=alt.Color("value:Q", scale=alt.Scale(scheme="oranges"),
+                    color=alt.Color("value:Q", scale=alt.Scale(scheme="oranges", domainMin=0),
                                     legend=alt.Legend(title=unit, format=",.0f",
                                                       orient="bottom")),
                     tooltip=[alt.Tooltip("district:N"),
@@ -197,5 +202,6 @@ def map_chart(model, metric: str = "unfilled", width: int = 300):
                     size=alt.Size("students:Q", legend=None, scale=alt.Scale(range=[10, 250])),
                     tooltip=[alt.Tooltip("kind:N", title="school"),
                              alt.Tooltip("students:Q", format=",.0f")]))
-    return (alt.layer(base, dots).properties(width=width, height=width * h / w, title=title)
+    return (alt.layer(base, dots)
+            .properties(width=width, height=width * h / w, title=title, usermeta=EMBED)
             .configure(background=BACKGROUND).configure_view(stroke=None))

@@ -24,11 +24,13 @@ from sim.model.indicators import TARGETS
 
 PPA_ENV = "SKILLS_SIM_DASHBOARD_PERSONS_PER_AGENT"
 SCENARIO_ENV = "SKILLS_SIM_DASHBOARD_SCENARIO"
-PLAY_INTERVAL_S = 0.05  # pause between months while playing, so the page keeps up
+PLAY_INTERVAL_S = 0.05  # pause between months while playing
+RENDER_WAIT_S = 10.0  # longest wait for the page to show a month before playing on
 TITLE = "skills-sim: the city's vocational-education plan"
 
 PAGE_CSS = tables.TABLE_CSS + """
 .skills-controls{position:sticky;top:0;z-index:5}
+.v-navigation-drawer__content > div{height:auto !important}
 .skills-help{font-size:11.5px;opacity:.8;margin:-22px 0 10px;line-height:1.25}
 .skills-lever{font-size:14px;margin-top:4px}
 .skills-card{background:white;border-radius:4px;padding:4px;display:inline-block;max-width:100%;
@@ -102,7 +104,7 @@ def Levers(pending: solara.Reactive[Settings]):
 
 @solara.component
 def Controls(model: solara.Reactive[DashboardModel], pending: solara.Reactive[Settings],
-             tick: solara.Reactive[int]):
+             tick: solara.Reactive[int], rendered: threading.Event):
     """Apply & restart, Play/Pause and Step; always in view at the top of the sidebar."""
     playing = solara.use_reactive(False)
     context = solara.use_memo(_current_context, [])
@@ -117,7 +119,9 @@ def Controls(model: solara.Reactive[DashboardModel], pending: solara.Reactive[Se
         while playing.value and model.value.running:
             if not _page_alive(context):
                 break  # nobody is watching: stop, the session will be culled
+            rendered.clear()
             step_once()
+            rendered.wait(RENDER_WAIT_S)
             time.sleep(PLAY_INTERVAL_S)
         playing.value = False
 
@@ -158,17 +162,23 @@ def _current_context():
 
 
 @solara.component
+def Figure(make, dependencies: list, classes: list[str]):
+    """An Altair chart whose Vega-Lite spec is rebuilt only when ``dependencies`` change
+    (solara.FigureAltair converts the chart again on every render of the page)."""
+    spec = solara.use_memo(lambda: make().to_dict(), dependencies)
+    with solara.Div(classes=["skills-card", *classes]):
+        solara.widgets.VegaLite.element(spec=spec, on_click=None, listen_to_click=False,
+                                        on_hover=None, listen_to_hover=False)
+
+
+@solara.component
 def RunView(model: DashboardModel, tick: int):
     """The running model: targets year to date, this year's and every year's table, the map."""
     metric = solara.use_reactive("unfilled")
     p = model.p
     start, end = p.run.start_year, p.run.start_year + p.run.years
-    chart = solara.use_memo(
-        lambda: charts.targets_chart(model.target_history, thresholds(model), start, end),
-        [id(model), tick])
     quarter = (model.last_date or (0, 0))
     map_key = [id(model), quarter[0], (quarter[1] - 1) // 3, metric.value]
-    city = solara.use_memo(lambda: charts.map_chart(model, metric.value), map_key)
     scale = model.persons_per_agent
     solara.HTML(tag="div", unsafe_innerHTML=(
         f"<b>{model.scenario}</b> · 1 agent = {scale} person(s) · seed {model.seed}"
@@ -178,8 +188,8 @@ def RunView(model: DashboardModel, tick: int):
         "<b>Targets so far this year</b> (line: year to date, restarting each January for "
         "flows; dot: the year's result at the end of its year; dashed: threshold). Hover for "
         "values; the ⋯ menu saves the figure."))
-    with solara.Div(classes=["skills-card", "skills-targets-chart"]):
-        solara.FigureAltair(chart)
+    Figure(lambda: charts.targets_chart(model.target_history, thresholds(model), start, end),
+           [id(model), tick], ["skills-targets-chart"])
     solara.HTML(tag="div", unsafe_innerHTML="<b>This year</b>")
     solara.HTML(tag="div", unsafe_innerHTML=tables.this_year_html(model))
     solara.HTML(tag="div", unsafe_innerHTML="<b>All years</b> (✔ met, ✘ not met)")
@@ -187,8 +197,7 @@ def RunView(model: DashboardModel, tick: int):
     with solara.Row():
         solara.Select("Map layer", values=list(charts.MAP_METRICS), value=metric,
                       style={"max-width": "260px"})
-    with solara.Div(classes=["skills-card", "skills-map"]):
-        solara.FigureAltair(city)
+    Figure(lambda: charts.map_chart(model, metric.value), map_key, ["skills-map"])
 
 
 @solara.component
@@ -241,10 +250,10 @@ def ComparisonResult(runs: solara.Reactive[list]):
                           on_value=shown.set)
     th = {tid: float(getattr(chosen[0].settings.params(chosen[0].persons_per_agent).targets,
                              t.threshold_key)) for tid, t in TARGETS.items()}
+    key = [tuple(id(r) for r in chosen)]
     chart = solara.use_memo(lambda: charts.comparison_chart(compare.attainment_table(chosen), th),
-                            [tuple(id(r) for r in chosen)])
-    with solara.Div(classes=["skills-card", "skills-compare-chart"]):
-        solara.FigureAltair(chart)
+                            key)
+    Figure(lambda: chart, key, ["skills-compare-chart"])
     solara.HTML(tag="div", unsafe_innerHTML="<b>P(met)</b>: share of seeds meeting each target, "
                                             "by year")
     solara.HTML(tag="div", unsafe_innerHTML=tables.p_met_html(compare.p_met_summary(chosen)))
@@ -269,6 +278,10 @@ def Page():
     pending = solara.use_reactive(first)
     model = solara.use_reactive(solara.use_memo(lambda: DashboardModel(first), []))
     tick = solara.use_reactive(0)
+    # Set once the page has rendered the latest month: Play waits for it, so each month is
+    # shown (a render that keeps being overtaken by new months would hold every update back).
+    rendered = solara.use_memo(threading.Event, [])
+    solara.use_effect(rendered.set, [tick.value, id(model.value)])
     runs = solara.use_reactive([])
     tab = solara.use_reactive(0)
     solara.Style(PAGE_CSS)
@@ -277,7 +290,7 @@ def Page():
         solara.AppBarTitle(TITLE)
         solara.lab.ThemeToggle()
     with solara.Sidebar():
-        Controls(model, pending, tick)
+        Controls(model, pending, tick, rendered)
         with solara.Card("Setting and levers", margin=0):
             Levers(pending)
     with solara.lab.Tabs(value=tab):
