@@ -9,6 +9,8 @@ controls (play/render intervals, threads, page tabs, step counter) analysts have
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 import threading
 import time
@@ -257,17 +259,27 @@ def ComparisonResult(runs: solara.Reactive[list]):
     solara.HTML(tag="div", unsafe_innerHTML="<b>P(met)</b>: share of seeds meeting each target, "
                                             "by year")
     solara.HTML(tag="div", unsafe_innerHTML=tables.p_met_html(compare.p_met_summary(chosen)))
-    with solara.Row():
-        solara.FileDownload(lambda: compare.annual_table(runs.value).to_csv(index=False),
-                            filename="runs_annual.csv", label="Runs (CSV, every seed)")
-        solara.FileDownload(lambda: compare.attainment_table(runs.value).to_csv(index=False),
-                            filename="runs_attainment.csv", label="Attainment (CSV)")
-        solara.FileDownload(lambda: chart.to_html(), filename="comparison.html",
-                            label="Figure (HTML)")
+    # The files as download links made once per list of runs (plain links: nothing to
+    # fetch from the server when clicked).
+    every = [tuple(id(r) for r in runs.value)]
+    links = solara.use_memo(lambda: " ".join([
+        _download(compare.annual_table(runs.value).to_csv(index=False), "runs_annual.csv",
+                  "text/csv", "Runs (CSV, every seed)"),
+        _download(compare.attainment_table(runs.value).to_csv(index=False),
+                  "runs_attainment.csv", "text/csv", "Attainment (CSV)"),
+        _download(chart.to_html(), "comparison.html", "text/html", "Figure (HTML)")]), every)
+    solara.HTML(tag="div", classes=["skills-downloads"], unsafe_innerHTML=links)
     items = "".join(f"<li><b>{r.name}</b>: {r.replicates} seeds at 1 agent = "
                     f"{r.persons_per_agent} person(s); same rows: <code>{r.command()}</code></li>"
                     for r in runs.value)
     solara.HTML(tag="div", unsafe_innerHTML=f"<b>Named runs</b><ul class='skills-runs'>{items}</ul>")
+
+
+def _download(text: str, filename: str, mime: str, label: str) -> str:
+    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (f'<a class="skills-download v-btn v-btn--outlined theme--light primary--text" '
+            f'style="padding:6px 12px;margin:4px" download="{filename}" '
+            f'href="data:{mime};charset=utf-8;base64,{data}">{html.escape(label)}</a>')
 
 
 @solara.component
