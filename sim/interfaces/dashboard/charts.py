@@ -138,10 +138,12 @@ def comparison_chart(att: pd.DataFrame, thresholds: dict[str, float], width: int
     frame["unit"] = frame["target"].map(UNITS)
     frame["run"] = frame["scenario"]
     x = alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0))
-    color = alt.Color("run:N", legend=alt.Legend(title="run (band: 50 % and 90 % of seeds)",
-                                                 orient="top"),
-                      scale=alt.Scale(range=[OURS, REFERENCE, "#7d3c98", "#16a085", "#7f8c8d",
-                                             "#b7950b"]))
+    runs = list(dict.fromkeys(frame["run"]))  # in the order given: the setting first, in blue
+    color = alt.Color("run:N", legend=alt.Legend(title="run · bands: 50 % and 90 % of seeds",
+                                                 orient="top", titleLimit=400),
+                      scale=alt.Scale(domain=runs,
+                                      range=[OURS, REFERENCE, "#7d3c98", "#16a085", "#7f8c8d",
+                                             "#b7950b"][:max(len(runs), 1)]))
     tips = [alt.Tooltip("run:N"), alt.Tooltip("year:O"),
             alt.Tooltip("median:Q", format=",.4~f"), alt.Tooltip("unit:N"),
             alt.Tooltip("q25:Q", title="50 % band from", format=",.4~f"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.experiments.attainment import attainment
-from sim.experiments.forecast import forecast
+from sim.experiments.forecast import forecast, sort_by_scenario
 from sim.interfaces.dashboard.levers import scenario_files, set_options
 from sim.interfaces.dashboard.model import Settings, start_settings
 from sim.params import DEFAULT_MASTER_SEED, PACKAGE_ROOT
@@ -84,7 +84,9 @@ def annual_table(runs: list[NamedRun]) -> pd.DataFrame:
 def attainment_table(runs: list[NamedRun]) -> pd.DataFrame:
     """Per run, target and year: P(met), median and the 50 % and 90 % bands."""
     table = annual_table(runs)
-    return attainment(table, by=["scenario"]) if not table.empty else table
+    if table.empty:
+        return table
+    return sort_by_scenario(attainment(table, by=["scenario"]), [r.name for r in runs])
 
 
 def p_met_summary(runs: list[NamedRun]) -> pd.DataFrame:
