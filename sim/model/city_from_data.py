@@ -114,13 +114,13 @@ def enterprise_cells(p: Params, city: City, t, rng: np.random.Generator) -> np.n
     """Cells as given; else near the firm's park; else, with ``enterprise_park_share``, near a
     park of its district (if it has one), otherwise by population in its district."""
     cell, given = given_cells(t, p.city.height_cells)
-    park = t["park"].to_numpy()
+    park = t["park"].to_numpy().copy()
     district = t["district"].to_numpy()
-    todo = ~given & (park < 0)
-    to_park = todo & (rng.random(len(t)) < p.city.enterprise_park_share)
-    for k in np.flatnonzero(to_park):  # a loop over firms without a cell: rare in a real file
-        own = np.flatnonzero(city.park_district == district[k])
-        park[k] = rng.choice(own) if own.size else -1
+    to_park = ~given & (park < 0) & (rng.random(len(t)) < p.city.enterprise_park_share)
+    for d in np.unique(district[to_park]):  # a loop over districts, not firms
+        at = np.flatnonzero(to_park & (district == d))
+        own = np.flatnonzero(city.park_district == d)
+        park[at] = rng.choice(own, size=len(at)) if own.size else -1
     park = np.where(given, -1, park)
     for k in np.unique(park[park >= 0]):
         at = np.flatnonzero(park == k)

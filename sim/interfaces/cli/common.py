@@ -20,6 +20,20 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def city_folders(scenarios: dict[str, Any]) -> dict[str, dict]:
+    """Each scenario's city folder (``[city] data``) read and checked now, so a bad row exits 2
+    before any run or file; and what the manifest records of it: the folder and which values
+    the synthetic generator filled in."""
+    from sim.model.city_data import load_city_data
+
+    out = {}
+    for name, params in scenarios.items():
+        if params.city.data:
+            data = load_city_data(params)
+            out[name] = {"folder": str(data.folder), "filled_by_generator": list(data.filled)}
+    return out
+
+
 def executor_options(args) -> tuple[str, str | None]:
     """``--executor``, ``--scheduler`` and ``--workers`` checked together (bad input: exit 2)."""
     executor = getattr(args, "executor", None) or "local"

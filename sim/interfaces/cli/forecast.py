@@ -11,6 +11,7 @@ from sim.experiments.executors import default_workers
 from sim.experiments.forecast import (DEFAULT_REPLICATES, check_count, check_master_seed, forecast,
                                       scenario_names, sort_by_scenario)
 from sim.experiments.seeds import SEED_METHOD, replicate_seeds
+from sim.interfaces.cli.common import city_folders
 from sim.params import BASELINE_PATH, ParamError, load_params, parse_set_options
 
 def command(args) -> int:
@@ -34,6 +35,7 @@ def command(args) -> int:
     overrides = parse_set_options(args.set)
     names = scenario_names(paths)
     scenarios = {name: load_params(path, overrides) for name, path in zip(names, paths)}
+    folders = city_folders(scenarios)
     out = Path(args.out) if args.out else default_out("forecast")
     if out.exists() and not out.is_dir():
         raise ParamError("command line", "--out", str(out), "exists and is not a folder")
@@ -63,6 +65,7 @@ def command(args) -> int:
         replicates=replicates,
         workers=workers,
         simulation_seconds=round(elapsed, 1),
+        **({"city_data": folders} if folders else {}),
     )
     figures = draw_forecast(out, annual, meta)
     meta["finished"] = now_iso()

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from sim.experiments.folders import default_out, manifest, now_iso, write_csv, write_json, write_parquet
 from sim.experiments.runner import run_one
-from sim.interfaces.cli.common import progress_enabled
+from sim.interfaces.cli.common import city_folders, progress_enabled
 from sim.params import load_params, parse_set_options
 
 
 def command(args) -> int:
     params = load_params(args.params, parse_set_options(args.set))
+    folders = city_folders({"run": params})
     out = Path(args.out) if args.out else default_out("run")
     started = now_iso()
     result = run_one(params, seed=args.seed, scenario=Path(args.params).stem,
@@ -20,7 +21,8 @@ def command(args) -> int:
     write_parquet(result.monthly, out / "monthly.parquet")
     write_csv(result.ledger, out / "ledger.csv")
     write_json(manifest("run", params.to_dict(), {"seed": args.seed}, started,
-                        params_file=str(args.params), overrides=args.set or []),
+                        params_file=str(args.params), overrides=args.set or [],
+                        **({"city_data": folders["run"]} if folders else {})),
                out / "manifest.json")
     _print_annual(result.annual)
     print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, manifest.json")
