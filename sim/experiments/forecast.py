@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim.experiments.executors import Job, run_jobs
 from sim.experiments.seeds import replicate_seeds
+from sim.model.districts import DISTRICT_COLUMNS
 from sim.model.indicators import ANNUAL_COLUMNS
 from sim.params import DEFAULT_MASTER_SEED, ParamError, Params
 
@@ -58,6 +59,17 @@ def forecast(
     order in which the workers finished. Importing Mesa switches multiprocessing to "spawn", so a
     script calling this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
     """
+    return forecast_tables(scenarios, replicates, workers, master_seed, progress)[0]
+
+
+def forecast_tables(
+    scenarios: dict[str, Params],
+    replicates: int,
+    workers: int | None = None,
+    master_seed: int = DEFAULT_MASTER_SEED,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """As :func:`forecast`, and the runs' ``districts.parquet`` table (same order)."""
     check_count("--replicates", replicates)
     if workers is not None:
         check_count("--workers", workers)
@@ -66,12 +78,16 @@ def forecast(
     # Replicate-major order, so an interrupted or slow run has advanced every scenario alike.
     jobs = [Job(params, seed=seeds[k], scenario=name, replicate=k)
             for k in range(replicates) for name, params in scenarios.items()]
-    frames = [result.annual for _job, result in
-              run_jobs(jobs, workers=workers, progress=progress, desc="replicates", total=len(jobs))]
-    frames = [f for f in frames if not f.empty]
+    results = [result for _job, result in
+               run_jobs(jobs, workers=workers, progress=progress, desc="replicates", total=len(jobs))]
+    frames = [r.annual for r in results if not r.annual.empty]
     annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()
-    # Within a run, the model's own order (year, then target).
-    return sort_by_scenario(annual, list(scenarios), keys=("replicate", "year", "target"))
+    parts = [r.districts for r in results if r.districts is not None and not r.districts.empty]
+    by_district = (pd.concat(parts, ignore_index=True) if parts
+                   else pd.DataFrame(columns=DISTRICT_COLUMNS))
+    # Within a run, the model's own order (year, then target; year, indicator, district).
+    return (sort_by_scenario(annual, list(scenarios), keys=("replicate", "year", "target")),
+            sort_by_scenario(by_district, list(scenarios), keys=("replicate", "year")))
 
 
 def _empty_annual() -> pd.DataFrame:

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import random
 from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from sim.model.city_data import SCHOOL_KINDS
+from sim.model.city import build_city
+from sim.model.city_data import SCHOOL_KINDS, load_city_data
+from sim.model.city_from_data import city_from_data
+from sim.model.model import build_fixed, process_stream
 
 if TYPE_CHECKING:
     from sim.model.city import City
@@ -65,15 +69,21 @@ def split_whole(total: float, shares: np.ndarray) -> np.ndarray | None:
 def fixed_tables(params: Params, seed: int) -> dict[str, pd.DataFrame]:
     """The city folder's tables of the city a run of ``seed`` starts from, as built (before the
     programmes' set-up changes any school or enterprise)."""
-    import random
-
-    from sim.model.city_data import load_city_data
-    from sim.model.model import build_fixed, process_stream
-
     data = load_city_data(params) if params.city.data else None
     city, schools, enterprises = build_fixed(params, data, lambda name: process_stream(seed, name),
                                              random.Random(seed))
     return city_tables(params, city, schools, enterprises)
+
+
+def district_map(params: Params, seed: int) -> pd.DataFrame:
+    """The district of every grid cell (``x, y, district``) of the city a run of ``seed``
+    starts from: a city folder's map, or the drawn city's (which moves with the seed)."""
+    rng = process_stream(seed, "city")
+    city = (city_from_data(params, load_city_data(params), rng, random.Random(seed))
+            if params.city.data else build_city(params.city, rng, random.Random(seed)))
+    names = np.array(city.district_names, dtype=object)
+    return pd.DataFrame({"x": city.cell_xy[:, 0], "y": city.cell_xy[:, 1],
+                         "district": names[city.district]})
 
 
 def city_tables(p: Params, city: City, schools: SchoolTable,

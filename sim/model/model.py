@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import indicators
+from sim.model import districts, indicators
 from sim.model.agents import Enterprise, School, Student
 from sim.model.budget import Budget
 from sim.model.calendar import build_calendar
@@ -124,6 +124,7 @@ class SkillsModel(mesa.Model):
         self._flows: dict[str, float] = defaultdict(float)
         self.dates: list[tuple[int, int]] = []
         self.year_stocks: dict[int, dict[str, float]] = {}
+        self.district_log: dict[int, dict[str, np.ndarray]] = {}  # year -> indicator -> by district
 
         # The city and its fixed agents.
         self._streams: dict[str, np.random.Generator] = {}
@@ -167,6 +168,8 @@ class SkillsModel(mesa.Model):
             totals[name] += value
         self.datacollector.collect(self)
         self.dates.append((self.year, self.month))
+        if self.month == 12:
+            self.district_log[self.year] = districts.tally_year(self)
         if self.year == self.end_year and self.month == 12:
             self.running = False
             return
@@ -192,6 +195,10 @@ class SkillsModel(mesa.Model):
     def annual(self) -> pd.DataFrame:
         """Targets per year in the ``annual.parquet`` schema."""
         return indicators.annual_table(self)
+
+    def districts(self) -> pd.DataFrame:
+        """The year's indicators by district in the ``districts.parquet`` schema."""
+        return districts.district_table(self)
 
     def monthly(self) -> pd.DataFrame:
         """Monthly indicators in the tidy ``monthly.parquet`` schema."""

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiments.executors import default_workers
-from sim.experiments.forecast import (DEFAULT_REPLICATES, check_count, check_master_seed, forecast,
-                                      scenario_names, sort_by_scenario)
+from sim.experiments.forecast import (DEFAULT_REPLICATES, check_count, check_master_seed,
+                                      forecast_tables, scenario_names, sort_by_scenario)
 from sim.experiments.seeds import SEED_METHOD, replicate_seeds
-from sim.interfaces.cli.common import city_folders
+from sim.interfaces.cli.common import city_folders, write_district_answers
 from sim.params import BASELINE_PATH, ParamError, load_params, parse_set_options
 
 def command(args) -> int:
@@ -43,7 +43,7 @@ def command(args) -> int:
     started, t0 = now_iso(), time.perf_counter()
     print(f"forecast: {len(scenarios)} scenario(s) x {replicates} replicates on {workers} "
           f"worker(s) -> {out}", flush=True)
-    annual = forecast(scenarios, replicates, workers, args.seed)
+    annual, by_district = forecast_tables(scenarios, replicates, workers, args.seed)
     elapsed = time.perf_counter() - t0
 
     # -- write: the manifest goes first and comes back last -------------------------------------
@@ -54,6 +54,13 @@ def command(args) -> int:
     write_parquet(annual, out / "annual.parquet")
     write_csv(att, out / "attainment.csv")
     write_csv(early, out / "earliest_year.csv")
+    from sim.experiments.attainment import district_attainment
+
+    write_csv(sort_by_scenario(district_attainment(by_district, {n: p.targets for n, p in scenarios.items()}),
+                               order, keys=("district", "target", "year")),
+              out / "districts_attainment.csv")
+    first_seed = replicate_seeds(args.seed, replicates)[0]
+    maps = write_district_answers(out, scenarios, first_seed, by_district)
     meta = manifest(
         "forecast",
         {name: p.to_dict() for name, p in scenarios.items()},
@@ -72,8 +79,9 @@ def command(args) -> int:
     write_json(meta, out / "manifest.json")
 
     _print_earliest(early)
-    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, summary.md, "
-          f"{len(figures)} figures, manifest.json ({elapsed:.0f} s of simulation)")
+    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, districts.parquet, "
+          f"districts_attainment.csv, district_cells.parquet, summary.md, "
+          f"{len(figures) + len(maps)} figures, manifest.json ({elapsed:.0f} s of simulation)")
     return 0
 
 

@@ -38,5 +38,12 @@ def command(args) -> int:
                          "expected a run, forecast, sweep, sensitivity or optimize folder")
     annual = read_annual(out)
     figures = (draw_forecast if command == "forecast" else draw_run)(out, annual, meta)
+    if (out / "districts.parquet").exists() and (out / "district_cells.parquet").exists():
+        import pandas as pd
+
+        from sim.interfaces.plots.districts import draw_district_maps
+
+        figures += draw_district_maps(out, pd.read_parquet(out / "districts.parquet"),
+                                      pd.read_parquet(out / "district_cells.parquet"))
     print(f"redrew {len(figures)} figures in {out}")
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sim.experiments.folders import default_out, manifest, now_iso, write_csv, write_json, write_parquet
 from sim.experiments.runner import run_one
-from sim.interfaces.cli.common import city_folders, progress_enabled
+from sim.interfaces.cli.common import city_folders, progress_enabled, write_district_answers
 from sim.params import load_params, parse_set_options
 
 
@@ -20,12 +20,14 @@ def command(args) -> int:
     write_parquet(result.annual, out / "annual.parquet")
     write_parquet(result.monthly, out / "monthly.parquet")
     write_csv(result.ledger, out / "ledger.csv")
+    maps = write_district_answers(out, {Path(args.params).stem: params}, args.seed, result.districts)
     write_json(manifest("run", params.to_dict(), {"seed": args.seed}, started,
                         params_file=str(args.params), overrides=args.set or [],
                         **({"city_data": folders["run"]} if folders else {})),
                out / "manifest.json")
     _print_annual(result.annual)
-    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, manifest.json")
+    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, districts.parquet, "
+          f"district_cells.parquet, {len(maps)} district maps, manifest.json")
     return 0
 
 
