@@ -152,6 +152,13 @@ def _load(folder: str, _stamps, sectors: tuple[str, ...], chains: tuple[int, ...
         raise ParamError(str(root / "districts.csv"), f"district {names[row]}, column x", MISSING,
                          "a centre (x, y) is required for every district when there is no cells.csv")
     data.parks = _parks(root / "parks.csv", names, width, height)
+    if data.cells is None:
+        data.filled.append("cells.csv absent; residents per cell drawn as one Gaussian per district "
+                           "around its centre (sigma_cells) holding its population share, plus "
+                           "[city] rural_share spread evenly")
+    if data.parks is None:
+        data.filled.append("parks.csv absent; parks placed as the synthetic city places them "
+                           "([city] n_parks_core, n_parks_county, park_offset_cells)")
     data.schools, data.majors = _schools(root / "schools.csv", names, sectors, width, height,
                                          data.filled)
     sector_map = _sector_map(root / "sector_map.csv", sectors)
@@ -229,9 +236,10 @@ def _district(path: Path, i: int, name: str, names: list[str]) -> int:
     return names.index(name)
 
 
-def _note_filled(filled: list[str], file: str, column: str, missing: int, total: int, how: str) -> None:
+def _note_filled(filled: list[str], file: str, column: str, missing: int, total: int, how: str,
+                 unit: str = "rows") -> None:
     if missing:
-        filled.append(f"{file}: {column} missing in {missing} of {total} rows; {how}")
+        filled.append(f"{file}: {column} missing for {missing} of {total} {unit}; {how}")
 
 
 # -- the files -------------------------------------------------------------------------------
@@ -348,13 +356,13 @@ def _schools(path: Path, names: list[str], sectors: tuple[str, ...], width: int,
     table = table.astype({"four_star": float, "x": float, "y": float, "reputation": float})
     n = len(table)
     _note_filled(filled, "schools.csv", "four_star", int(table["four_star"].isna().sum()), n,
-                 "drawn with [schools] four_star_share (never for higher colleges)")
+                 "drawn with [schools] four_star_share (never for higher colleges)", "schools")
     _note_filled(filled, "schools.csv", "x/y", int(table["x"].isna().sum()), n,
-                 "a cell drawn in the school's district by population")
+                 "a cell drawn in the school's district by population", "schools")
     _note_filled(filled, "schools.csv", "reputation", int(table["reputation"].isna().sum()), n,
-                 "drawn normal(0, 1) plus the four-star bonus")
+                 "drawn normal(0, 1) plus the four-star bonus", "schools")
     _note_filled(filled, "schools.csv", "capacity", int(table["capacity"].isna().sum()), n,
-                 "the sum of the school's seats")
+                 "the sum of the school's seats", "schools")
     return table, pd.DataFrame(majors, columns=["school", "group", "seats"])
 
 
@@ -398,5 +406,5 @@ def _enterprises(path: Path, names: list[str], sectors: tuple[str, ...], chains:
            "propensity": "drawn from [partnerships] propensity_alpha/_beta"}
     for column, text in how.items():
         name = "x" if column == "x/y" else column
-        _note_filled(filled, "enterprises.csv", column, int(table[name].isna().sum()), n, text)
+        _note_filled(filled, "enterprises.csv", column, int(table[name].isna().sum()), n, text, "firms")
     return table

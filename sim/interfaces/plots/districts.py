@@ -22,7 +22,7 @@ MAP_INDICATORS = {
     "T1": "T1: entrants in 6+3 majors (share, by school district)",
     "graduates.secondary": "secondary graduates (persons, by home district)",
     "local_employment.secondary.city": "secondary graduates employed in the city (persons, by home)",
-    "local_employment.secondary.home_county": "... employed in their home district (persons)",
+    "local_employment.secondary.home_county": "secondary graduates employed in their home district (persons)",
     "destination.secondary.outside": "secondary graduates employed outside the city (persons)",
     "T9": "T9: secondary graduates employed locally / employed (by home district)",
     "share.secondary.home_county_of_employed": "employed in the home district / employed",
