@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
 from tests.test_interfaces_cli import SMALL, cli
+
+ROOT = Path(__file__).parent.parent
 
 
 def test_init_city_round_trip_and_refusals(tmp_path):
@@ -42,3 +45,22 @@ def test_init_city_round_trip_and_refusals(tmp_path):
     assert not out.exists()
     res = cli("forecast", city / "city.toml", "--replicates", 1, "--out", out, *SMALL)
     assert res.returncode == 2 and "row 5, column kind" in res.stderr and not out.exists()
+
+
+def test_forecast_writes_answers_by_district(tmp_path):
+    out = tmp_path / "f"
+    res = cli("forecast", "params/example_city.toml", "--replicates", 2, "--workers", 1,
+              "--out", out, *SMALL, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    districts = pd.read_parquet(out / "districts.parquet")
+    assert list(districts.columns) == ["scenario", "replicate", "seed", "year", "district",
+                                       "indicator", "value"]
+    assert districts["district"].nunique() == 9 and set(districts["replicate"]) == {0, 1}
+    att = pd.read_csv(out / "districts_attainment.csv")
+    assert set(att["target"]) == {"T1", "T9"} and att["p_met"].between(0, 1).all()
+    assert (out / "map_T9.png").exists() and (out / "map_entrants.secondary.png").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any("reputation" in line
+               for line in manifest["city_data"]["example_city"]["filled_by_generator"])
+    (out / "map_T9.png").unlink()
+    assert cli("plot", out).returncode == 0 and (out / "map_T9.png").exists()

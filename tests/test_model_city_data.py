@@ -131,6 +131,30 @@ def test_a_bad_file_or_row_is_named(case, exported, tmp_path):
         assert fragment in message, (fragment, message)
 
 
+def test_encodings_a_spreadsheet_writes(exported, tmp_path):
+    """A byte-order mark (spreadsheet "CSV UTF-8") is read; GBK text is refused by name."""
+    folder = tmp_path / "city"
+    shutil.copytree(exported, folder)
+    path = folder / "districts.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("county 1", "县一"), encoding="utf-8-sig")
+    edit(folder, "schools", lambda t: t.replace({"district": {"county 1": "县一"}}))
+    edit(folder, "cells", lambda t: t.replace({"district": {"county 1": "县一"}}))
+    edit(folder, "parks", lambda t: t.replace({"district": {"county 1": "县一"}}))
+    edit(folder, "enterprises", lambda t: t.replace({"district": {"county 1": "县一"}}))
+    assert "县一" in load_city_data(with_folder(folder)).district_names
+    path.write_bytes(path.read_text(encoding="utf-8-sig").encode("gbk"))
+    with pytest.raises(ParamError, match="districts.csv: not UTF-8 text"):
+        load_city_data(with_folder(folder))
+
+
+def test_an_infinite_value_is_refused(exported, tmp_path):
+    folder = tmp_path / "city"
+    shutil.copytree(exported, folder)
+    edit(folder, "enterprises", set_cell(0, "employees", "inf"))
+    with pytest.raises(ParamError, match="row 1, column employees = 'inf'"):
+        load_city_data(with_folder(folder))
+
+
 def test_a_missing_file_is_named(exported, tmp_path):
     folder = tmp_path / "city"
     shutil.copytree(exported, folder)
@@ -173,3 +197,18 @@ def test_missing_columns_are_filled_and_said(exported, tmp_path):
     assert (firm_district == expected).mean() > 0.8  # park scatter may cross a border
     model.run()
     assert not model.annual().empty
+
+
+def test_the_example_city_loads_and_runs():
+    params = load_params(Path(__file__).parent.parent / "params" / "example_city.toml",
+                         {"run.persons_per_agent": 20, "run.years": 1})
+    data = load_city_data(params)
+    assert len(data.districts) == 9 and data.districts["kind"].iloc[0] == "urban core"
+    assert data.schools["school"].nunique() == 30
+    assert "sector_map" not in " ".join(data.filled)  # the codes all map
+    filled = " ".join(data.filled)
+    assert "cells.csv absent" in filled and "schools.csv: reputation" in filled
+    model = SkillsModel(params, seed=3)
+    assert model.p.demography.junior_high_graduates == data.districts["junior_high_graduates"].sum()
+    model.run()
+    assert set(model.districts()["district"]) == set(data.district_names)

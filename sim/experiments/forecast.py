@@ -78,11 +78,12 @@ def forecast_tables(
     # Replicate-major order, so an interrupted or slow run has advanced every scenario alike.
     jobs = [Job(params, seed=seeds[k], scenario=name, replicate=k)
             for k in range(replicates) for name, params in scenarios.items()]
-    results = [result for _job, result in
-               run_jobs(jobs, workers=workers, progress=progress, desc="replicates", total=len(jobs))]
-    frames = [r.annual for r in results if not r.annual.empty]
+    frames, parts = [], []  # keep only the two tables of each run, not the whole result
+    for _job, result in run_jobs(jobs, workers=workers, progress=progress, desc="replicates",
+                                 total=len(jobs)):
+        frames += [] if result.annual.empty else [result.annual]
+        parts += [] if result.districts is None or result.districts.empty else [result.districts]
     annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()
-    parts = [r.districts for r in results if r.districts is not None and not r.districts.empty]
     by_district = (pd.concat(parts, ignore_index=True) if parts
                    else pd.DataFrame(columns=DISTRICT_COLUMNS))
     # Within a run, the model's own order (year, then target; year, indicator, district).

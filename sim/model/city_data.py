@@ -39,7 +39,7 @@ DISTRICT_KINDS = ("urban core", "county")
 class Row(BaseModel):
     """A CSV row: values arrive as text and are parsed (lax mode); unknown columns refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DistrictRow(Row):
@@ -178,8 +178,13 @@ def read_rows(path: Path, model: type[Row], required: bool = True) -> list[tuple
             raise ParamError(str(path), "<file>", MISSING, "file not found (required in a city folder)")
         return None
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                            encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ParamError(str(path), "<file>", MISSING,
+                         "not UTF-8 text: save the file as CSV UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ParamError(str(path), "<file>", MISSING, f"not a readable CSV file: {exc}") from None
     _check_header(path, list(table.columns), model)
     rows = []

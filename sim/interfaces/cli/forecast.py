@@ -74,7 +74,7 @@ def command(args) -> int:
         simulation_seconds=round(elapsed, 1),
         **({"city_data": folders} if folders else {}),
     )
-    figures = draw_forecast(out, annual, meta)
+    figures = draw_forecast(out, annual, meta, maps)
     meta["finished"] = now_iso()
     write_json(meta, out / "manifest.json")
 

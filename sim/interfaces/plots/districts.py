@@ -62,6 +62,8 @@ def draw_district_maps(out: Path, districts: pd.DataFrame, cells: pd.DataFrame,
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png")
         paths.append(path)
+    for stale in set(out.glob("map_*.png")) - set(paths):  # from an earlier run in this folder
+        stale.unlink()
     return paths
 
 
