@@ -155,6 +155,22 @@ def test_an_infinite_value_is_refused(exported, tmp_path):
         load_city_data(with_folder(folder))
 
 
+def test_a_district_needs_a_centre_without_cells_csv(exported, tmp_path):
+    folder = tmp_path / "city"
+    shutil.copytree(exported, folder)
+    edit(folder, "districts", lambda t: t.assign(x=t["x"].where(t.index != 2, ""),
+                                                 y=t["y"].where(t.index != 2, "")))
+    city = SkillsModel(with_folder(folder), seed=1).city  # the centre comes from cells.csv
+    x, y = np.rint(city.centres[2]).astype(int)
+    assert city.district[x * city.grid.dimensions[1] + y] == 2
+    (folder / "cells.csv").unlink()
+    with pytest.raises(ParamError, match=r"districts.csv: district county 2, column x = <missing>: "
+                                         r"a centre \(x, y\) is required"):
+        load_city_data(with_folder(folder))
+    with pytest.raises(ParamError, match="city.data = 'nowhere': no such folder"):
+        load_city_data(load_params(overrides={"city.data": "nowhere"}))
+
+
 def test_a_missing_file_is_named(exported, tmp_path):
     folder = tmp_path / "city"
     shutil.copytree(exported, folder)

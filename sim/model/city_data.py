@@ -132,7 +132,9 @@ def load_city_data(p: Params) -> CityData:
     """The folder ``p.city.data``, read and validated against ``p`` (cached per process)."""
     folder = Path(p.city.data)
     if not folder.is_dir():
-        raise ParamError("parameter file", "city.data", p.city.data, "expected a city folder")
+        raise ParamError("parameter file", "city.data", p.city.data,
+                         "no such folder (expected a folder with districts.csv, schools.csv and "
+                         "enterprises.csv, relative to the parameter file)")
     stamps = tuple((f.name, f.stat().st_mtime_ns) for f in sorted(folder.glob("*.csv")))
     chains = tuple(s.chains for s in p.sectors.values())
     return _load(str(folder), stamps, tuple(p.sectors), chains, p.city.width_cells,
