@@ -45,7 +45,8 @@ def district_attainment(districts: pd.DataFrame, thresholds: dict[str, object]) 
     its ``[targets]`` section)."""
     rows = districts[districts["indicator"].isin(list(DISTRICT_TARGETS))].rename(
         columns={"indicator": "target"})
-    threshold = [getattr(thresholds[s], DISTRICT_TARGETS[t]) for s, t in zip(rows["scenario"], rows["target"])]
+    threshold = [getattr(thresholds[s], DISTRICT_TARGETS[t])
+                 for s, t in zip(rows["scenario"], rows["target"])]
     rows = rows.assign(threshold=pd.Series(threshold, index=rows.index, dtype="float64"))
     rows = rows.assign(met=rows["value"] >= rows["threshold"])
     if rows.empty:

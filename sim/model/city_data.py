@@ -239,7 +239,8 @@ def _in_grid(path: Path, i: int, x, y, width: int, height: int) -> None:
 
 def _district(path: Path, i: int, name: str, names: list[str]) -> int:
     if name not in names:
-        raise bad(path, i, "district", name, f"one of the districts in districts.csv: {', '.join(names)}")
+        raise bad(path, i, "district", name,
+                  f"one of the districts in districts.csv: {', '.join(names)}")
     return names.index(name)
 
 
@@ -346,7 +347,8 @@ def _schools(path: Path, names: list[str], sectors: tuple[str, ...], width: int,
         _in_grid(path, i, r.x, r.y, width, height)
         group = _sector(path, i, "major_group", r.major_group, sectors)
         if (r.school, group) in seen:
-            raise bad(path, i, "major_group", r.major_group, f"each major group once per school ({r.school})")
+            raise bad(path, i, "major_group", r.major_group,
+                      f"each major group once per school ({r.school})")
         seen.add((r.school, group))
         record = {c: getattr(r, c) for c in SCHOOL_COLUMNS}
         record["district"] = _district(path, i, r.district, names)
@@ -354,7 +356,8 @@ def _schools(path: Path, names: list[str], sectors: tuple[str, ...], width: int,
         for c in SCHOOL_COLUMNS:
             if record[c] is not None and first[c] is not None and record[c] != first[c]:
                 raise bad(path, i, c, getattr(r, c),
-                          f"the same value on every row of school {r.school} (row {first['row']} has {first[c]!r})")
+                          f"the same value on every row of school {r.school} "
+                          f"(row {first['row']} has {first[c]!r})")
             if first[c] is None:
                 first[c] = record[c]
         majors.append((list(schools).index(r.school), group, r.seats))
@@ -397,7 +400,8 @@ def _enterprises(path: Path, names: list[str], sectors: tuple[str, ...], chains:
             park = park_names.index(r.park)
         if r.count > 1 and (r.x is not None or r.enterprise is not None or r.leading):
             raise bad(path, i, "count", r.count,
-                      "1 for a row with a name, a cell or the leading flag (a count row is many small firms)")
+                      "1 for a row with a name, a cell or the leading flag "
+                      "(a count row is many small firms)")
         record = {"enterprise": r.enterprise or f"row {i}", "sector": sector, "employees": r.employees,
                   "district": district, "x": r.x, "y": r.y, "park": park, "leading": r.leading,
                   "chain": r.chain, "wage_index": r.wage_index, "propensity": r.propensity}
