@@ -11,6 +11,7 @@ from sim.experiments.calibrate import (CalibrationError, Evaluation, prepare_cal
                                        run_calibration)
 from sim.experiments.observed import fmt_number
 from sim.experiments.folders import default_out
+from sim.interfaces.cli.common import city_folders
 from sim.interfaces.plots.calibrate import draw_fit
 
 
@@ -19,6 +20,7 @@ def command(args) -> int:
     out = Path(args.out) if args.out else default_out("calibrate")
     cal = prepare_calibration(args.observed, args.fit, args.params, args.set, args.trials,
                               args.seeds, args.workers, args.seed, out)
+    city_folders({"base": cal.base})  # a bad city folder row: exit 2 before any run
     try:
         result = run_calibration(cal, log=lambda msg: print(msg, flush=True),
                                  progress=sys.stderr.isatty())

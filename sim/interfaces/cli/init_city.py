@@ -43,6 +43,8 @@ def command(args) -> int:
 
 def city_toml(params: Path, out: Path, seed: int, overrides: list[str]) -> str:
     base = Path(os.path.relpath(params.resolve(), out.resolve())).as_posix()
+    if base.startswith("../../"):  # far apart: a relative path would break when DIR moves
+        base = params.resolve().as_posix()
     lines = [f"# The city folder written by skills-sim init-city from {params.name} (seed {seed}).",
              f'base = "{base}"']
     if overrides:

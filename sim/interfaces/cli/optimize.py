@@ -8,7 +8,7 @@ from sim.experiments.folders import default_out
 from sim.experiments.optimize import run_optimize
 from sim.experiments.optimize_file import load_optimize
 from sim.experiments.optimize_report import money
-from sim.interfaces.cli.common import guard_study, say
+from sim.interfaces.cli.common import city_folders, guard_study, say
 from sim.interfaces.plots.optimize import draw_optimize
 from sim.params import ParamError
 
@@ -16,6 +16,7 @@ from sim.params import ParamError
 def command(args) -> int:
     """``skills-sim optimize``: validate everything, then run (or resume) and answer."""
     opt = load_optimize(args.file)
+    city_folders({"base": opt.base})  # a bad city folder row: exit 2 before any run
     if args.workers is not None and args.workers < 1:
         raise ParamError("--workers", "--workers", args.workers, "at least 1")
     out = Path(args.out) if args.out else default_out("optimize")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.experiments.folders import default_out
 from sim.experiments.sensitivity import MEASURES, load_sensitivity, run_sensitivity
-from sim.interfaces.cli.common import executor_options, guard_study, say
+from sim.interfaces.cli.common import city_folders, executor_options, guard_study, say
 from sim.interfaces.plots.sensitivity import plot_sensitivity
 from sim.interfaces.plots.sweep import plot_sweep
 
@@ -68,6 +68,7 @@ def _num(x: float) -> str:
 def command(args) -> int:
     """``skills-sim sensitivity``: validate everything first, so bad input writes nothing."""
     sens = load_sensitivity(args.file)
+    city_folders({"base": sens.sweep.base})  # a bad city folder row: exit 2 before any run
     executor, scheduler = executor_options(args)
     out = Path(args.out) if args.out else default_out("sensitivity")
     print(f"sensitivity ({sens.spec.method}): {len(sens.factors)} factors, "

@@ -8,13 +8,14 @@ from pathlib import Path
 from sim.experiments.folders import default_out
 from sim.experiments.sweep import run_sweep
 from sim.experiments.sweep_file import load_sweep
-from sim.interfaces.cli.common import executor_options, guard_study, say
+from sim.interfaces.cli.common import city_folders, executor_options, guard_study, say
 from sim.interfaces.plots.sweep import plot_sweep
 
 
 def command(args) -> int:
     """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
     sweep = load_sweep(args.sweep)
+    city_folders({"base": sweep.base})  # a bad city folder row: exit 2 before any run
     executor, scheduler = executor_options(args)
     out = Path(args.out) if args.out else default_out("sweep")
     result = guard_study(
