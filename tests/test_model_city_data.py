@@ -228,3 +228,27 @@ def test_the_example_city_loads_and_runs():
     assert model.p.demography.junior_high_graduates == data.districts["junior_high_graduates"].sum()
     model.run()
     assert set(model.districts()["district"]) == set(data.district_names)
+
+
+def test_junior_high_graduates_by_year(exported, tmp_path):
+    """A year every district gives replaces the drawn cohort; a partial year is said and not
+    used; a bad count is named by its column."""
+    folder = tmp_path / "city"
+    shutil.copytree(exported, folder)
+    edit(folder, "districts", lambda t: t.assign(junior_high_graduates_2023="1000",
+                                                 junior_high_graduates_2024=["2000"] + [""] * (len(t) - 1)))
+    params = with_folder(folder)
+    data = load_city_data(params)
+    assert data.cohorts == {2023: 1000.0 * len(data.districts)}
+    assert any("junior_high_graduates_2024 given for 1 of" in line for line in data.filled)
+    model = SkillsModel(params, seed=SEED).run()
+    assert model.cohorts[2023] == 1000.0 * len(data.districts)
+    drawn = SkillsModel(with_folder(exported), seed=SEED).run()
+    assert model.cohorts[2022] == drawn.cohorts[2022]  # other years as drawn
+
+    edit(folder, "districts", set_cell(0, "junior_high_graduates_2023", "-1"))
+    with pytest.raises(ParamError, match=r"row 1, column junior_high_graduates_2023 = '-1'"):
+        load_city_data(with_folder(folder))
+    edit(folder, "districts", rename_column("junior_high_graduates_2023", "junior_high_graduates_23"))
+    with pytest.raises(ParamError, match="column junior_high_graduates_23 = <missing>: unknown column"):
+        load_city_data(with_folder(folder))

@@ -19,12 +19,13 @@ Nothing here draws a random number.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,12 @@ DISTRICT_KINDS = ("urban core", "county")
 
 
 class Row(BaseModel):
-    """A CSV row: values arrive as text and are parsed (lax mode); unknown columns refused."""
+    """A CSV row: values arrive as text and are parsed (lax mode); unknown columns refused.
+    ``YEARLY`` names a column that may also come once per calendar year (``NAME_2024``...);
+    those values arrive in ``yearly`` keyed by year."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    YEARLY: ClassVar[str | None] = None
 
 
 class DistrictRow(Row):
@@ -50,6 +54,8 @@ class DistrictRow(Row):
     x: float | None = None                                # centre, cell units
     y: float | None = None
     sigma_cells: float | None = Field(default=None, gt=0)  # spread of the density, cells
+    yearly: dict[int, Annotated[float, Field(ge=0)]] = {}  # junior_high_graduates_YYYY: persons
+    YEARLY: ClassVar[str | None] = "junior_high_graduates"
 
 
 class CellRow(Row):
@@ -121,6 +127,17 @@ class CityData:
         return list(self.districts["district"])
 
     @property
+    def cohorts(self) -> dict[int, float]:
+        """Junior-high graduates of the city (persons) in each year every district gives
+        (``junior_high_graduates_YYYY``): used as they are, instead of the trend and its noise."""
+        out = {}
+        for year in sorted({y for v in self.districts["yearly"] for y in v}):
+            values = [v.get(year) for v in self.districts["yearly"]]
+            if all(v is not None for v in values):
+                out[year] = float(sum(values))
+        return out
+
+    @property
     def junior_high_graduates(self) -> float | None:
         """The city's junior-high graduates (persons, plan year) when every district gives
         them; they replace ``[demography] junior_high_graduates``."""
@@ -188,18 +205,23 @@ def read_rows(path: Path, model: type[Row], required: bool = True) -> list[tuple
                          "not UTF-8 text: save the file as CSV UTF-8") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ParamError(str(path), "<file>", MISSING, f"not a readable CSV file: {exc}") from None
-    _check_header(path, list(table.columns), model)
+    yearly = _yearly_columns(list(table.columns), model.YEARLY)
+    _check_header(path, [c for c in table.columns if c not in yearly], model)
     rows = []
     for i, record in enumerate(table.to_dict("records"), start=1):
         values = {k: (v.strip() or None) for k, v in record.items()}
         values = {k: v for k, v in values.items() if v is not None}
+        if yearly:
+            values["yearly"] = {yearly[c]: values.pop(c) for c in list(values) if c in yearly}
         try:
             rows.append((i, model(**values)))
         except ValidationError as exc:
             err = exc.errors()[0]
-            column = str(err["loc"][0]) if err["loc"] else "?"
-            raise ParamError(str(path), f"row {i}, column {column}", values.get(column, MISSING),
-                             _allowed(err)) from None
+            loc = err["loc"] or ("?",)
+            column = f"{model.YEARLY}_{loc[1]}" if loc[0] == "yearly" else str(loc[0])
+            value = values["yearly"].get(loc[1]) if loc[0] == "yearly" else values.get(column)
+            raise ParamError(str(path), f"row {i}, column {column}",
+                             MISSING if value is None else value, _allowed(err)) from None
     if not rows:
         raise ParamError(str(path), "<file>", MISSING, "has a header but no rows")
     return rows
@@ -211,8 +233,15 @@ def _allowed(err: dict) -> str:
     return err["msg"].replace("Input should be", "allowed:")
 
 
+def _yearly_columns(columns: list[str], prefix: str | None) -> dict[str, int]:
+    """Columns ``PREFIX_YYYY`` -> year."""
+    if prefix is None:
+        return {}
+    return {c: int(c[-4:]) for c in columns if re.fullmatch(rf"{prefix}_\d{{4}}", c)}
+
+
 def _check_header(path: Path, columns: list[str], model: type[Row]) -> None:
-    known = list(model.model_fields)
+    known = [name for name in model.model_fields if name != "yearly"]
     for c in columns:
         if c not in known:
             near = difflib.get_close_matches(c, known, n=1)
@@ -273,6 +302,12 @@ def _districts(path: Path, width: int, height: int, filled: list[str]) -> pd.Dat
                  int(df["junior_high_graduates"].isna().sum()), len(df),
                  "the city's cohort is [demography] junior_high_graduates (a sum replaces it "
                  "only when every district gives one)")
+    for year in sorted({y for v in df["yearly"] for y in v}):
+        given = sum(year in v for v in df["yearly"])
+        if given < len(df):
+            filled.append(f"districts.csv: junior_high_graduates_{year} given for {given} of "
+                          f"{len(df)} districts; the city's {year} cohort follows "
+                          "[demography] cohort_trend_per_year instead")
     _note_filled(filled, "districts.csv", "sigma_cells", int(df["sigma_cells"].isna().sum()), len(df),
                  "the density spread of [city] core_sigma_cells / county_sigma_cells is used")
     return df
