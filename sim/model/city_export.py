@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from sim.model.city import build_city
-from sim.model.city_data import SCHOOL_KINDS, load_city_data
+from sim.model.city_data import load_city_data
+from sim.model.city_rows import SCHOOL_KINDS
 from sim.model.city_from_data import city_from_data
 from sim.model.model import build_fixed, process_stream
 
