@@ -1,26 +1,29 @@
-"""Performance figures of issue 6, measured side by side in one run.
+"""Performance figures, measured side by side in one invocation.
 
-    python3 benchmarks/bench_performance.py [--quick] [--repeats 2] [--csv benchmarks/out/performance.csv]
+    python3 benchmarks/bench_performance.py [--quick] [--no-forecast] [--repeats 2]
+                                            [--csv benchmarks/out/performance.csv]
 
 Prints one table and writes it to CSV:
 
-- throughput: a full-scale baseline run (construction included) in Mesa agent-steps per second
-  (Mesa agents alive x months), beside Mesa's Boltzmann wealth example with as many agents for
-  as many months, construction included too, run right after it; and the split of the run's
-  time between Mesa's own agent bookkeeping (creating, placing and removing agents), Python's
-  cyclic garbage collector, and the model's logic;
-- scaling: time (per million agent-steps, and the bookkeeping's part of it) and peak memory at
-  0.25, 0.5, 1, 2 and 4 times the baseline population, beside what creating and removing the
-  same agents costs in a bare Mesa model (Mesa alone gets dearer per agent as its heap
-  outgrows the CPU caches);
-- floor: Mesa's own cost for the full-scale run's agents, and the time a run may take at 20x
-  the Boltzmann rate;
-- start-up: model construction as a share of a run;
-- parallel: full-scale runs per minute with 2 worker processes against 1 (a sweep's workload).
+- throughput: a full-scale baseline run (construction included) with Mesa Student objects
+  (``run.student_agents = true``, what ``SkillsModel()`` and the dashboard build) and with the
+  column arrays alone (``false``, what the batch commands run), and Mesa's Boltzmann wealth
+  example with as many agents for as many months, all three in ONE process, alternating, the
+  fastest repeat of each counting. Rates are agent-steps per second (students in the system,
+  schools and enterprises, times months: the same count in both modes, and what Mesa agents
+  alive x months is with objects) and student-months per second, in wall-clock and in CPU
+  seconds of the process (the machine is shared: CPU seconds move less with the neighbours);
+- split: each mode's time between Mesa's own student bookkeeping (creating, placing and
+  removing Student agents), Python's cyclic garbage collector, and the model's logic;
+- floor: what Mesa alone takes to create and remove the object run's student agents;
+- scaling: the batch mode's CPU time per student-month and peak memory at 0.25-4x the city;
+- parallel: full-scale runs per minute with 2 worker processes against 1 (a sweep's workload);
+- forecast: the default ``skills-sim forecast`` (50 replicates, 2 workers): wall time, and the
+  peak resident memory of all its processes together (RSS summed, and PSS, which counts a page
+  shared by forked workers once), with the load average before and after.
 
-Every case runs in a fresh subprocess, so each peak memory figure is that run's own. The
-machine is shared and its neighbours come and go: each case runs ``--repeats`` times,
-alternating with the case it is compared with, and the fastest repeat counts. Compare ratios measured in the same invocation, not absolute times.
+Scaling, parallel and forecast cases run in fresh subprocesses, so each peak memory figure is
+that run's own. Compare ratios measured in the same invocation, not absolute times.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,79 +50,125 @@ def on_gc(phase, info):
     else:
         collecting["s"] += time.perf_counter() - collecting["t"]
 gc.callbacks.append(on_gc)
-if kind == "skills":
+
+def skills(scale, objects, seed=1):
     from sim import SkillsModel, load_params
     from sim.model.scaling import scale_city
+    from sim.model.students import State
     import sim.model.model as sm
-    spent = {"bookkeeping": 0.0, "add_student_agents": 0, "remove_student_agents": 0}
-    for name in ("add_student_agents", "remove_student_agents"):
-        original = getattr(sm.SkillsModel, name)
-        def timed(self, idx, _original=original, _name=name):
-            # Collections that fall inside are counted as the collector's, not twice.
-            t, g, before = time.perf_counter(), collecting["s"], len(self.agents)
-            _original(self, idx)
-            spent["bookkeeping"] += time.perf_counter() - t - (collecting["s"] - g)
-            spent[_name] += abs(len(self.agents) - before)
-        setattr(sm.SkillsModel, name, timed)
-    params = scale_city(load_params(), arg["scale"])
-    collecting["s"] = 0.0  # not the imports'
-    t0 = time.perf_counter()
-    model = SkillsModel(params, seed=arg["seed"])
-    t1 = time.perf_counter()
-    agent_steps = 0
+    spent = {"bookkeeping": 0.0, "created": 0}
+    original, make = sm.SkillsModel.update_student_view, sm.Student.__init__
+    def counted(self, *a):
+        spent["created"] += 1
+        make(self, *a)
+    sm.Student.__init__ = counted
+    def timed(self, rows):
+        # Collections that fall inside are counted as the collector's, not twice.
+        t, g = time.perf_counter(), collecting["s"]
+        original(self, rows)
+        spent["bookkeeping"] += time.perf_counter() - t - (collecting["s"] - g)
+    sm.SkillsModel.update_student_view = timed
+    params = scale_city(load_params(overrides={"run.student_agents": objects}), scale)
+    gc.collect()
+    collecting["s"] = 0.0
+    w0, c0 = time.perf_counter(), time.process_time()
+    model = SkillsModel(params, seed=seed)
+    build = time.perf_counter() - w0
+    student_months = 0
+    fixed = model.schools.n + model.enterprises.n
     while model.running:
         model.step()
-        agent_steps += len(model.agents)
-    t2 = time.perf_counter()
-    # School and enterprise agents are created once at start; count them as bookkeeping too.
-    out = {"build_s": t1 - t0, "run_s": t2 - t1, "agent_steps": agent_steps,
-           "months": len(model.dates), "bookkeeping_s": spent["bookkeeping"],
-           "agents_end": len(model.agents), "gc_s": collecting["s"],
-           "created": spent["add_student_agents"], "removed": spent["remove_student_agents"]}
-elif kind == "floor":
+        n = model.students.count_states()
+        student_months += int(n[State.ENROLLED] + n[State.SEARCHING])
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    sm.SkillsModel.update_student_view, sm.Student.__init__ = original, make
+    months = len(model.dates)
+    out = {"wall_s": wall, "cpu_s": cpu, "build_s": build, "months": months,
+           "student_months": student_months, "agent_steps": student_months + fixed * months,
+           "bookkeeping_s": spent["bookkeeping"], "gc_s": collecting["s"],
+           "created": spent["created"], "removed": spent["created"] - int(n[State.ENROLLED] + n[State.SEARCHING])}
+    model.release()
+    return out
+
+def boltzmann(n, months):
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
+    gc.collect()
+    w0, c0 = time.perf_counter(), time.process_time()
+    model = BoltzmannWealth(n=n, width=100, height=100, seed=1)
+    for _ in range(months):
+        model.step()
+    return {"wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0,
+            "agent_steps": n * months}
+
+def floor(created, removed, side=50):
     # Mesa's own cost for the same agents: create and place them on a grid of city cells,
     # then remove as many, in a bare Mesa model (collector paused, as the model does).
     import mesa
     from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
     from sim.model.city import CityCell
     model = mesa.Model(seed=1)
-    side = arg.get("side", 50)
     grid = OrthogonalMooreGrid((side, side), torus=False, random=model.random, cell_klass=CityCell)
     cells = list(grid.all_cells)
     gc.disable()
     t0 = time.perf_counter()
     agents = []
-    for i in range(arg["created"]):
+    for i in range(created):
         agent = CellAgent(model)
         agent.cell = cells[i % len(cells)]
         agents.append(agent)
-    for agent in agents[: arg["removed"]]:
+    for agent in agents[:removed]:
         agent.remove()
-    out = {"build_s": 0.0, "run_s": time.perf_counter() - t0}
+    return {"wall_s": time.perf_counter() - t0}
+
+def fastest(runs, repeats):
+    # Alternate the cases, keep each one's fastest (in CPU seconds) repeat.
+    best = {}
+    for _ in range(repeats):
+        for name, fn in runs:
+            r = fn()
+            if name not in best or r["cpu_s"] < best[name]["cpu_s"]:
+                best[name] = r
+    return best
+
+if kind == "side_by_side":
+    scale = arg.get("scale", 1.0)
+    size = skills(scale, False)  # sizes the Boltzmann run: as many agents, as many months
+    n = round(size["agent_steps"] / size["months"])
+    out = fastest([("objects", lambda: skills(scale, True)), ("batch", lambda: skills(scale, False)),
+                   ("boltzmann", lambda: boltzmann(n, size["months"]))], arg["repeats"])
+elif kind == "skills":
+    out = skills(arg["scale"], arg["objects"])
 else:
-    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannWealth
-    t0 = time.perf_counter()
-    model = BoltzmannWealth(n=arg["n"], width=100, height=100, seed=1)
-    t1 = time.perf_counter()
-    for _ in range(arg["months"]):
-        model.step()
-    t2 = time.perf_counter()
-    out = {"build_s": t1 - t0, "run_s": t2 - t1, "agent_steps": arg["n"] * arg["months"]}
+    out = floor(arg["created"], arg["removed"], arg.get("side", 50))
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
 
 PARALLEL = r"""
 import json, sys, time
+sys.path.insert(0, "benchmarks")  # the workers import timed_execute from here
+from bench_performance import timed_execute
 from sim import load_params
-from sim.experiments.executors import Job, run_jobs
+from sim.experiments.executors import Job, LocalExecutor
 arg = json.loads(sys.argv[1])
 params = load_params(overrides={"run.persons_per_agent": arg["ppa"], "run.years": arg["years"]})
 jobs = [Job(params, seed=s, replicate=s) for s in range(arg["runs"])]
 t = time.perf_counter()
-n = sum(1 for _ in run_jobs(jobs, workers=arg["workers"], progress=False))
-print(json.dumps({"runs": n, "seconds": time.perf_counter() - t}))
+with LocalExecutor(arg["workers"]) as ex:
+    cpu = [r[1] for _, r in ex.map(jobs, timed_execute)]
+print(json.dumps({"runs": len(cpu), "seconds": time.perf_counter() - t, "cpu_per_run": sum(cpu) / len(cpu)}))
 """
+
+
+def timed_execute(job):
+    """A worker's run and the CPU seconds it took (two workers contending for memory show up
+    as dearer runs even when the neighbours make wall time meaningless)."""
+    from sim.experiments.executors.base import execute
+
+    c = time.process_time()
+    result = execute(job)
+    return result, time.process_time() - c
+
 
 def run_case(kind: str, arg: dict) -> dict:
     out = subprocess.run([sys.executable, "-c", CASE, kind, json.dumps(arg)], capture_output=True,
@@ -131,91 +182,129 @@ def run_parallel(arg: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def fastest(*cases, repeats: int) -> list[dict]:
-    """Run each case ``repeats`` times, alternating between them; keep each one's fastest."""
-    best: list[dict | None] = [None] * len(cases)
-    for _ in range(repeats):
-        for i, case in enumerate(cases):
-            r = case()
-            seconds = r.get("seconds", r.get("build_s", 0) + r.get("run_s", 0))
-            if best[i] is None or seconds < best[i]["_s"]:
-                best[i] = {**r, "_s": seconds}
-    return best
+def tree_memory(root: int) -> tuple[float, float]:
+    """Resident memory (RSS summed, PSS summed) in MB of process ``root`` and its descendants."""
+    children: dict[int, list[int]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
+        except OSError:
+            pass
+    todo, rss, pss = [root], 0.0, 0.0
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("Rss", "Pss"):
+                    kb = int(value.split()[0]) / 1024
+                    rss, pss = (rss + kb, pss) if key == "Rss" else (rss, pss + kb)
+        except OSError:
+            pass
+    return rss, pss
+
+
+def run_forecast(workers: int, extra: tuple[str, ...] = ()) -> dict:
+    """The default forecast (50 replicates; ``extra`` options only to try the script out), its
+    wall time and its process tree's peak memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        load = os.getloadavg()[0]
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "sim", "forecast", "--workers", str(workers),
+                                 "--out", str(Path(tmp) / "fc"), *extra], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak_rss = peak_pss = 0.0
+        while proc.poll() is None:
+            rss, pss = tree_memory(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.25)
+        if proc.returncode:
+            raise RuntimeError(f"skills-sim forecast exited {proc.returncode}")
+        mode = json.loads((Path(tmp) / "fc" / "manifest.json").read_text())["student_agents"]
+        return {"seconds": time.perf_counter() - t, "rss": peak_rss, "pss": peak_pss,
+                "load_before": load, "load_after": os.getloadavg()[0], "student_agents": mode}
+
+
+def report_throughput(add, repeats: int, scale: float) -> None:
+    best = {k: v for k, v in run_case("side_by_side", {"repeats": repeats, "scale": scale}).items()
+            if isinstance(v, dict)}
+    obj, bat, boltz = best["objects"], best["batch"], best["boltzmann"]
+    add("throughput", "mean agents alive (students in the system, schools, enterprises)",
+        round(bat["agent_steps"] / bat["months"]))
+    for clock in ("wall", "cpu"):
+        rate = {k: r["agent_steps"] / r[f"{clock}_s"] for k, r in best.items()}
+        for name in ("objects", "batch", "boltzmann"):
+            add("throughput", f"{name}: one run (build + months), {clock} s", round(best[name][f"{clock}_s"], 2))
+        for name in ("objects", "batch"):
+            add("throughput", f"{name}: student-months per {clock} second",
+                round(best[name]["student_months"] / best[name][f"{clock}_s"]))
+            add("throughput", f"{name}: agent-steps / Boltzmann's ({clock})",
+                round(rate[name] / rate["boltzmann"], 2))
+        add("throughput", f"batch / objects speed ({clock})", round(rate["batch"] / rate["objects"], 2))
+    for name, r in (("objects", obj), ("batch", bat)):
+        logic = r["wall_s"] - r["bookkeeping_s"] - r["gc_s"]
+        add("split", f"{name}: Mesa student bookkeeping / collector / logic, s",
+            f"{r['bookkeeping_s']:.2f} / {r['gc_s']:.2f} / {logic:.2f}")
+        add("split", f"{name}: model construction, s", round(r["build_s"], 2))
+    fl = run_case("floor", {"created": obj["created"], "removed": obj["removed"]})
+    add("floor", f"Mesa alone: create {obj['created']} and remove {obj['removed']} agents, s",
+        round(fl["wall_s"], 2))
+
+
+def report_scaling(add, scales: list[float]) -> None:
+    per = {}
+    for f in scales:
+        r = run_case("skills", {"scale": f, "objects": False})
+        per[f] = r["cpu_s"] / r["student_months"] * 1e6
+        add("scaling", f"{f:g}x city (batch): student-months", r["student_months"])
+        add("scaling", f"{f:g}x city (batch): CPU microseconds per student-month", round(per[f], 3))
+        add("scaling", f"{f:g}x city (batch): peak RSS MB", round(r["peak_rss_mb"]))
+    for f in scales:
+        if f != 1.0:
+            add("scaling", f"cost per student-month, {f:g}x / 1x city", round(per[f] / per[1.0], 2))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip the 2x and 4x cities")
+    ap.add_argument("--no-forecast", action="store_true", help="skip the default forecast")
     ap.add_argument("--csv", default=str(ROOT / "benchmarks/out/performance.csv"))
     ap.add_argument("--repeats", type=int, default=2, help="runs per case; the fastest counts")
+    ap.add_argument("--scale", type=float, default=1.0, help="city size of the throughput case "
+                    "(1 = full scale; smaller only to try the script out)")
     args = ap.parse_args()
     rows: list[tuple[str, str, float | str]] = []
 
     def add(section, name, value):
         rows.append((section, name, value))
-        print(f"{section:<11} {name:<44} {value}", flush=True)
+        print(f"{section:<11} {name:<66} {value}", flush=True)
 
-    # Throughput, side by side.
-    full = run_case("skills", {"seed": 1, "scale": 1.0})  # sizes the Boltzmann run
-    mean_agents = full["agent_steps"] / full["months"]
-    full, boltz = fastest(lambda: run_case("skills", {"seed": 1, "scale": 1.0}),
-                          lambda: run_case("boltzmann", {"n": int(mean_agents), "months": full["months"]}),
-                          repeats=args.repeats)
-    total = full["build_s"] + full["run_s"]
-    floor = fastest(lambda: run_case("floor", {"created": full["created"], "removed": full["removed"]}),
-                    repeats=args.repeats)[0]
-    skills_rate = full["agent_steps"] / total
-    boltz_rate = boltz["agent_steps"] / (boltz["build_s"] + boltz["run_s"])
-    add("throughput", "full-scale run: seconds (build + 72 months)", round(total, 2))
-    add("throughput", "mean Mesa agents alive", int(mean_agents))
-    add("throughput", "skills-sim agent-steps per second", round(skills_rate))
-    add("throughput", "Boltzmann agent-steps per second (same n)", round(boltz_rate))
-    add("throughput", "ratio skills-sim / Boltzmann", round(skills_rate / boltz_rate, 2))
-    logic = total - full["bookkeeping_s"] - full["gc_s"]
-    add("split", "Mesa agent bookkeeping (create/place/remove), s", round(full["bookkeeping_s"], 2))
-    add("split", "Python cyclic garbage collector, s", round(full["gc_s"], 2))
-    add("split", "model logic (the rest), s", round(logic, 2))
-    add("split", "bookkeeping share of the run", round(full["bookkeeping_s"] / total, 3))
-    add("split", "model logic share of the run", round(logic / total, 3))
-    add("floor", f"Mesa alone: create {full['created']} and remove {full['removed']} agents, s",
-        round(floor["run_s"], 2))
-    add("floor", "seconds a run may take for 20x Boltzmann",
-        round(full["agent_steps"] / (20 * boltz_rate), 2))
-    add("start-up", "model construction, s", round(full["build_s"], 2))
-    add("start-up", "construction share of a run", round(full["build_s"] / total, 3))
-    add("memory", "peak RSS of a full-scale run, MB", round(full["peak_rss_mb"]))
+    add("machine", "load average (1 min) at start", round(os.getloadavg()[0], 2))
+    report_throughput(add, args.repeats, args.scale)
+    report_scaling(add, [0.25, 1.0] if args.quick else [0.25, 1.0, 4.0])
 
-    # Scaling with city size.
-    scales = [0.25, 0.5, 1.0] if args.quick else [0.25, 0.5, 1.0, 2.0, 4.0]
-    per_step = {}
-    for f in scales:
-        r = full if f == 1.0 else fastest(lambda: run_case("skills", {"seed": 1, "scale": f}),
-                                          repeats=args.repeats)[0]
-        t = r["build_s"] + r["run_s"]
-        per_step[f] = t / r["agent_steps"] * 1e6
-        add("scaling", f"{f:g}x city: seconds", round(t, 2))
-        add("scaling", f"{f:g}x city: agent-steps", r["agent_steps"])
-        add("scaling", f"{f:g}x city: seconds per million agent-steps", round(per_step[f], 3))
-        add("scaling", f"{f:g}x city: of which Mesa bookkeeping",
-            round(r["bookkeeping_s"] / r["agent_steps"] * 1e6, 3))
-        # The same agents created and removed in a bare Mesa model: is any growth Mesa's own?
-        bare = fastest(lambda: run_case("floor", {"created": r["created"], "removed": r["removed"],
-                                                  "side": round(50 * f ** 0.5)}),
-                       repeats=args.repeats)[0]
-        add("scaling", f"{f:g}x city: bare Mesa, microseconds per agent created",
-            round(bare["run_s"] / r["created"] * 1e6, 2))
-        add("scaling", f"{f:g}x city: peak RSS MB", round(r["peak_rss_mb"]))
-    for f in scales:
-        if f != 1.0:
-            add("scaling", f"cost per agent-step, {f:g}x / 1x city", round(per_step[f] / per_step[1.0], 2))
-
-    # Parallel runs per minute: 1 worker against 2.
     spec = {"ppa": 1, "years": 6, "runs": 6}
-    one, two = fastest(lambda: run_parallel({**spec, "workers": 1}),
-                       lambda: run_parallel({**spec, "workers": 2}), repeats=args.repeats)
+    one = two = None
+    for _ in range(args.repeats):  # alternate; the faster of each counts
+        a, b = run_parallel({**spec, "workers": 1}), run_parallel({**spec, "workers": 2})
+        one = a if one is None or a["seconds"] < one["seconds"] else one
+        two = b if two is None or b["seconds"] < two["seconds"] else two
     add("parallel", "full-scale runs per minute, 1 worker", round(60 * one["runs"] / one["seconds"], 1))
     add("parallel", "full-scale runs per minute, 2 workers", round(60 * two["runs"] / two["seconds"], 1))
     add("parallel", "speed-up 2 workers / 1", round(one["seconds"] / two["seconds"], 2))
+    add("parallel", "CPU s per run, 1 worker / 2 workers",
+        f"{one['cpu_per_run']:.2f} / {two['cpu_per_run']:.2f}")
+
+    if not args.no_forecast:
+        fc = run_forecast(workers=2)
+        add("forecast", "default forecast (50 replicates, 2 workers): wall s", round(fc["seconds"], 1))
+        add("forecast", "its runs built Student objects", fc["student_agents"])
+        add("forecast", "peak resident memory, all processes: RSS summed, MB", round(fc["rss"]))
+        add("forecast", "peak resident memory, all processes: PSS summed, MB", round(fc["pss"]))
+        add("forecast", "load average (1 min) before / after", f"{fc['load_before']:.2f} / {fc['load_after']:.2f}")
+    add("machine", "load average (1 min) at end", round(os.getloadavg()[0], 2))
 
     path = Path(args.csv)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,24 @@
-"""skills-sim: an agent-based forecast of a city's industry-education integration plan."""
+"""skills-sim: an agent-based forecast of a city's industry-education integration plan.
 
-from sim.model.model import SkillsModel
-from sim.params import ParamError, Params, dist_version, load_params
+The names below are imported on first use, so ``import sim`` (and so the command line's
+start) costs nothing until a name is needed, and a Ctrl-C while the command line starts is
+handled by it rather than ending in an import traceback.
+"""
 
-# "0+unknown": running from a source tree that is not installed
-__version__ = dist_version("skills-sim") or "0+unknown"
+from importlib import import_module
+
+_LAZY = {"SkillsModel": "sim.model.model", "load_params": "sim.params", "Params": "sim.params",
+         "ParamError": "sim.params"}
 
 __all__ = ["SkillsModel", "load_params", "Params", "ParamError", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name == "__version__":
+        from sim.params import dist_version
+
+        # "0+unknown": running from a source tree that is not installed
+        return dist_version("skills-sim") or "0+unknown"
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -437,7 +437,7 @@ def test_a_changed_file_on_an_existing_folder_is_refused_untouched(tmp_path, cap
     assert "replicates: 1 -> 2" in capsys.readouterr().err
     other = optimize_file(tmp_path / "o2.toml", trials=2, replicates=2)
     assert main(["optimize", str(other), "--out", str(sens_out)]) == 2  # not an optimize folder
-    assert "not an optimisation folder" in capsys.readouterr().err
+    assert "holds a result of skills-sim sensitivity" in capsys.readouterr().err
     assert {p: p.stat().st_mtime_ns for d in (out, sens_out) for p in d.rglob("*")} == before
 
 

@@ -224,7 +224,7 @@ def test_plot_hands_a_sweep_folder_to_the_sweep_module(tmp_path, monkeypatch):
     fake = types.ModuleType("sim.interfaces.plots.sweep")
     fake.plot_sweep = calls.append
     monkeypatch.setitem(sys.modules, "sim.interfaces.plots.sweep", fake)
-    (tmp_path / "manifest.json").write_text(json.dumps({"command": "sweep"}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"command": "sweep", "files": {}}))
     assert main(["plot", str(tmp_path)]) == 0
     assert calls == [tmp_path]
 
@@ -323,9 +323,9 @@ def test_ctrl_c_mid_forecast_leaves_no_partial_file(forecast_dir, tmp_path):
     assert (out / "manifest.json").read_bytes() == old_manifest
 
 
-def test_interrupt_while_writing_figures_leaves_complete_files_and_no_manifest(
-        tmp_path, monkeypatch):
-    """Ctrl-C arriving in the middle of writing a PNG (simulated: the writer stops half-way)."""
+def test_interrupt_while_writing_figures_leaves_no_folder(tmp_path, monkeypatch):
+    """Ctrl-C arriving in the middle of writing a PNG (simulated: the writer stops half-way):
+    the forecast was being written in a folder beside --out, which is removed."""
     from matplotlib.figure import Figure
 
     real_savefig, calls = Figure.savefig, []
@@ -343,7 +343,5 @@ def test_interrupt_while_writing_figures_leaves_complete_files_and_no_manifest(
             "--set", "run.persons_per_agent=10", "--set", "run.years=2"]
     assert main(argv) == 130
     assert len(calls) == 2
-    assert len(list(out.glob("*.png"))) == 1  # the first figure; the half one never got its name
-    _assert_every_file_complete(out)
-    assert not (out / "manifest.json").exists()  # the folder says it is incomplete
+    assert list(tmp_path.iterdir()) == []  # neither --out nor the folder beside it remains
     assert main(["plot", str(out)]) == 2

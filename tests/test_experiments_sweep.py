@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import shutil
 import signal
@@ -38,6 +39,8 @@ QUIET = {"progress": False, "log": lambda msg: None}
 
 
 def _toml_value(v) -> str:
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)  # TOML spells them nan, inf, -inf
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
@@ -184,6 +187,27 @@ def test_sigkill_mid_sweep_then_rerun_runs_every_run_exactly_once(reference, tmp
     pd.testing.assert_frame_equal(runs, ref)
 
 
+def test_truncated_empty_or_misnamed_parts_are_run_again_to_the_uninterrupted_table(
+        reference, tmp_path):
+    path, ref_out, ref = reference
+    out = tmp_path / "damaged"
+    shutil.copytree(ref_out, out)
+    parts = out / "parts" / "annual"
+    names = [p.name for p in part_files(out)]
+    truncated, empty, misnamed = parts / names[1], parts / names[4], parts / names[6]
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    empty.write_bytes(b"")
+    shutil.copy(parts / names[0], misnamed)  # a valid part, of another run
+    warnings = []
+    outcome = run_sweep(load_sweep(path), out, workers=1, progress=False, log=warnings.append)
+    assert outcome.done_before == len(names) - 3 and outcome.ran == 3 and outcome.failed == 0
+    for bad in (truncated, empty, misnamed):
+        assert any(str(bad) in w and "run again" in w for w in warnings), (bad, warnings)
+    assert any("holds point 0 replicate 0" in w for w in warnings)
+    pd.testing.assert_frame_equal(read_runs(out), ref)
+    assert main(["plot", str(out)]) == 0  # the finished folder's manifest vouches for it
+
+
 def test_changed_sweep_file_on_existing_folder_is_refused(reference, tmp_path, capsys):
     path, out, _ = reference
     changed = write_sweep(tmp_path / "ref.toml", REF_AXES, replicates=REF_REPLICATES + 1)
@@ -277,6 +301,11 @@ BAD = [
     ({"major_adjustment.speed": {"low": 0.1, "high": 0.3}}, {"design": "sobol", "size": 10}, "power of 2"),
     ({"major_adjustment.speed": {"low": 0.1, "high": 0.3}}, {"design": "lhs"}, "needs size"),
     ({"run.years": [1, 2]}, {}, "also fixed in [sweep.set]"),
+    ({"major_adjustment.speed": [0.1, float("nan")]}, {}, "finite number"),
+    ({"major_adjustment.speed": {"start": 0.1, "stop": float("inf"), "num": 3}}, {}, "finite number"),
+    ({"major_adjustment.speed": {"low": float("nan"), "high": 0.3}}, {"design": "lhs", "size": 4},
+     "finite number"),
+    ({"budget.total_yuan": [1e8, float("-inf")]}, {}, "finite number"),
     ({"labour_market.search_months": [[6], [7]]}, {}, "single number, bool or string"),
 ]
 

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.params import BASELINE_PATH, ParamError, Params, load_params, parse_set_options
+from sim.params import BASELINE_PATH, Params, load_params, parse_set_options
 from sim.experiments.executors import Executor, LocalExecutor
 from sim.experiments.folders import FolderLock
+from sim.experiments.limits import MAX_TRIALS, check_count, check_replicates, check_seed, check_workers
 from sim.experiments.optuna_study import (complete_trials, json_float, open_study, optuna_version,
                                           tpe_sampler)
 from sim.experiments.seeds import keyed_seed, replicate_seeds
@@ -44,12 +45,6 @@ _SAMPLER_KEY = 0xCA11B
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
-
-
-def check_count(option: str, value, minimum: int = 1) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ParamError("command line", option, value,
-                         f"must be a whole number of at least {minimum}")
 
 
 def simulated_years(params: Params) -> range:
@@ -269,24 +264,26 @@ class CalibrationOutcome:
 
 def prepare_calibration(observed: str, fit: list[str] | None, params: str | None,
                         set_items: list[str] | None, trials: int | None, seeds: int | None,
-                        workers: int | None, master_seed: int, out: Path) -> Calibration:
-    """Validate every input before any work or any file."""
+                        workers: int | None, master_seed: int, out: Path,
+                        overwrite: bool = False) -> Calibration:
+    """Validate every input before any work or any file (with ``overwrite``, ``out``'s earlier
+    contents are not read: the caller replaces them)."""
     from sim.experiments.executors import default_workers
 
     trials = DEFAULT_TRIALS if trials is None else trials
     n_seeds = DEFAULT_SEEDS if seeds is None else seeds
-    check_count("--trials", trials)
-    check_count("--seeds", n_seeds)
+    check_count("--trials", trials, maximum=MAX_TRIALS)
+    check_replicates(n_seeds, "--seeds")
     workers = min(n_seeds, default_workers()) if workers is None else workers
-    check_count("--workers", workers)
-    check_count("--seed", master_seed, minimum=0)
+    check_workers(workers)
+    check_seed(master_seed)
     params_path = Path(params) if params else BASELINE_PATH
     fixed = parse_set_options(set_items)
     base = load_params(params_path, fixed)
     fits = parse_fit(fit, base, fixed)
     rows = read_observed(observed, simulated_years(base))
     spec = spec_definition(rows, fits, n_seeds, master_seed, base)
-    resuming = check_folder(out, spec)
+    resuming = False if overwrite else check_folder(out, spec)
     return Calibration(str(observed), params_path, list(set_items or []), fixed, base, fits, rows,
                        trials, n_seeds, workers, master_seed, out, spec, spec_hash(spec), resuming,
                        model_seeds(master_seed, n_seeds))
@@ -296,7 +293,8 @@ def run_calibration(cal: Calibration, log=None, progress: bool = False) -> Calib
     """Run (or resume) the study in ``cal.out`` and write its files (figures are the caller's).
 
     Raises :class:`CalibrationError` if another calibration is writing the folder."""
-    from sim.experiments.folders import manifest, now_iso, write_csv, write_json, write_text
+    from sim.experiments.folders import (begin_update, manifest, now_iso, write_csv, write_json,
+                                         write_manifest, write_text)
 
     say = log or (lambda msg: None)
     out = cal.out
@@ -304,6 +302,7 @@ def run_calibration(cal: Calibration, log=None, progress: bool = False) -> Calib
     out.mkdir(parents=True, exist_ok=True)
     lock = FolderLock(out, "calibration", CalibrationError).acquire()
     try:
+        begin_update(out)  # incomplete until the manifest is written again, last
         if not cal.resuming:
             write_json({"spec": cal.spec, "sha256": cal.digest, "observed_file": cal.observed_file,
                         "params_file": str(cal.params_path), "set": cal.set_items},
@@ -322,16 +321,15 @@ def run_calibration(cal: Calibration, log=None, progress: bool = False) -> Calib
         best = min(done, key=lambda t: (t.value, t.number))
         ev = best_evaluation(best, cal.rows)
         best_values = {f.key: best.params[f.key] for f in cal.fits}
-        (out / "manifest.json").unlink(missing_ok=True)
         write_csv(trials_table(study, cal.fits), out / "trials.csv")
         write_csv(fit_table(cal.rows, ev), out / "fit.csv")
         write_text(fitted_toml(cal.params_path, out, cal.fixed, best_values,
                                _fitted_header(cal, best, len(done), now_iso())),
                    out / "fitted.toml")
-        write_json(manifest("calibrate", cal.base.to_dict(), _seed_record(cal), started,
-                            **_manifest_fields(cal, study, best, best_values),
-                            elapsed_s=round(time.perf_counter() - t0, 1)),
-                   out / "manifest.json")
+        write_manifest(manifest("calibrate", cal.base.to_dict(), _seed_record(cal), started,
+                                **_manifest_fields(cal, study, best, best_values),
+                                elapsed_s=round(time.perf_counter() - t0, 1)),
+                       out, ["trials.csv", "fit.csv", "fitted.toml", "spec.json"])
     finally:
         lock.release()
     return CalibrationOutcome(out, best, ev, best_values, len(done), len(done) - before)

@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sim.experiments.executors import Job, run_jobs
-from sim.experiments.seeds import replicate_seeds
+from sim.experiments.limits import check_replicates, check_seed, check_workers
+from sim.experiments.seeds import replicate_seed
 from sim.model.districts import DISTRICT_COLUMNS
 from sim.model.indicators import ANNUAL_COLUMNS
-from sim.params import DEFAULT_MASTER_SEED, ParamError, Params
+from sim.params import DEFAULT_MASTER_SEED, Params
 
 DEFAULT_REPLICATES = 50
 
@@ -70,17 +70,17 @@ def forecast_tables(
     progress: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """As :func:`forecast`, and the runs' ``districts.parquet`` table (same order)."""
-    check_count("--replicates", replicates)
-    if workers is not None:
-        check_count("--workers", workers)
-    check_master_seed(master_seed)
-    seeds = replicate_seeds(master_seed, replicates)
-    # Replicate-major order, so an interrupted or slow run has advanced every scenario alike.
-    jobs = [Job(params, seed=seeds[k], scenario=name, replicate=k)
-            for k in range(replicates) for name, params in scenarios.items()]
+    check_replicates(replicates)
+    check_workers(workers)
+    check_seed(master_seed)
+    # Replicate-major order, so an interrupted or slow run has advanced every scenario alike;
+    # made as the executor asks for them, so memory does not grow with the replicates.
+    jobs = (Job(params, seed=replicate_seed(master_seed, k), scenario=name, replicate=k)
+            for k in range(replicates) for name, params in scenarios.items())
+    total = replicates * len(scenarios)
     frames, parts = [], []  # keep only the two tables of each run, not the whole result
     for _job, result in run_jobs(jobs, workers=workers, progress=progress, desc="replicates",
-                                 total=len(jobs)):
+                                 total=total):
         frames += [] if result.annual.empty else [result.annual]
         parts += [] if result.districts is None or result.districts.empty else [result.districts]
     annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()
@@ -105,16 +105,6 @@ def sort_by_scenario(df: pd.DataFrame, order: list[str],
     rank = {name: i for i, name in enumerate(order)}
     out = df.assign(_rank=df["scenario"].map(rank)).sort_values(["_rank", *keys], kind="mergesort")
     return out.drop(columns="_rank").reset_index(drop=True)
-
-
-def check_count(option: str, value) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ParamError("command line", option, value, "must be a whole number of at least 1")
-
-
-def check_master_seed(seed) -> None:
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ParamError("command line", "--seed", seed, "must be a whole number of at least 0")
 
 
 # ---------------------------------------------------------------------------------------------

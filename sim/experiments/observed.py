@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.ranges import Factor
-from sim.params import MISSING, ParamError, Params, parse_value, lookup
+from sim.params import MISSING, ParamError, Params, lookup, parse_value, read_input_text
 
 
 REQUIRED_COLUMNS = ("indicator", "year", "value", "tolerance")
@@ -46,7 +46,7 @@ def known_indicators() -> list[str]:
     from sim.model.indicators import MONTHLY_INDICATORS, OTHER_FLOWS, PERSON_FLOWS, TARGETS
     from sim.model.observables import derived_shares
 
-    shares = derived_shares({k: 1.0 for k in PERSON_FLOWS + OTHER_FLOWS}, 1.0, 0.5)
+    shares = derived_shares({k: 1.0 for k in PERSON_FLOWS + OTHER_FLOWS})
     return sorted({t.id for t in TARGETS.values()} | set(MONTHLY_INDICATORS) | set(shares))
 
 
@@ -104,11 +104,9 @@ def read_observed(path: str | Path, years: range) -> list[Observed]:
 def _csv_records(path: Path, source: str) -> list[tuple[int, list[str]]]:
     """(line where the record starts, its cells) for every CSV record of ``path``."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ParamError(source, "<file>", MISSING, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParamError(source, "<file>", MISSING, f"cannot read file: {exc}") from None
+        text = read_input_text(path, encoding="utf-8-sig")
+    except ParamError as exc:
+        raise ParamError(source, "<file>", MISSING, exc.allowed) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     table: list[tuple[int, list[str]]] = []
     try:

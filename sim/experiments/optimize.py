@@ -54,8 +54,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.folders import (FolderLock, canonical_json, manifest, now_iso,
-                                     recorded_study, write_csv, write_json, write_text)
+from sim.experiments.folders import (FolderLock, begin_update, canonical_json, manifest, now_iso,
+                                     recorded_study, write_csv, write_json, write_manifest,
+                                     write_text)
 from sim.experiments.forecast import sort_by_scenario
 from sim.experiments.optuna_study import (complete_trials, json_float, optuna_version,
                                           tpe_sampler)
@@ -232,7 +233,7 @@ def check_forecast(opt: Optimization, params: Params, out: Path, engine: Engine,
     annual = pd.concat([r.annual for r in results if not r.annual.empty], ignore_index=True)
     annual = sort_by_scenario(annual, ["best"], keys=("replicate", "year", "target"))
     att = attainment(annual, by=["scenario"])
-    (out / "manifest.json").unlink(missing_ok=True)
+    begin_update(out)
     write_parquet_csv(out, annual, att, earliest_year(att, by=["scenario"]))
     meta = manifest("forecast", {"best": params.to_dict()},
                     {"master_seed": opt.check_seed, "method": SEED_METHOD, "replicates": seeds},
@@ -241,7 +242,7 @@ def check_forecast(opt: Optimization, params: Params, out: Path, engine: Engine,
                     purpose="independent check of skills-sim optimize's chosen setting, "
                             "with seeds the optimiser never saw")
     meta["finished"] = now_iso()
-    write_json(meta, out / "manifest.json")
+    write_manifest(meta, out, ["annual.parquet", "attainment.csv", "earliest_year.csv"])
     return att
 
 
@@ -302,6 +303,7 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
     out.mkdir(parents=True, exist_ok=True)
     lock = FolderLock(out, "skills-sim optimize", SweepError).acquire()
     try:
+        begin_update(out)  # incomplete until the manifest is written again, last
         digest = _digest(opt)
         if not resuming:
             write_json({"created": started, "sha256": digest, "definition": opt.definition()},
@@ -327,11 +329,11 @@ def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
         att = check_forecast(opt, chosen, out / "forecast", engine, now_iso())
         check = check_summary(opt, best, att)
         table = candidates_table(study, opt)
-        (out / "manifest.json").unlink(missing_ok=True)
         write_csv(table, out / "candidates.csv")
         answer = plain_answer(opt, best, met_goal, check, len(done))
-        write_json(_manifest(opt, out, study, best, met_goal, overrides, check, answer, digest,
-                             started, before, len(done), workers, t0), out / "manifest.json")
+        write_manifest(_manifest(opt, out, study, best, met_goal, overrides, check, answer,
+                                 digest, started, before, len(done), workers, t0), out,
+                       ["candidates.csv", "best.toml", "spec.json", "optimize.toml"])
     finally:
         lock.release()
     return OptimizeOutcome(out, best, met_goal, table, check, answer)

@@ -26,6 +26,23 @@ class RunResult:
     districts: pd.DataFrame | None = None    # the districts.parquet rows (see sim.model.districts)
 
 
+def batch_student_agents(setting: bool | str) -> bool:
+    """Whether a batch run builds Mesa Student objects: only if the parameters say ``true``.
+
+    ``run.student_agents = "auto"`` (the baseline's) means objects for someone looking at a
+    model (``SkillsModel()``, the dashboard) and the column arrays alone here, where only the
+    tables are kept; an explicit ``true`` or ``false`` from a file or ``--set`` wins."""
+    return setting is True
+
+
+def batch_params(params: Params) -> Params:
+    """``params`` with ``run.student_agents`` resolved for a batch run (see above)."""
+    mode = batch_student_agents(params.run.student_agents)
+    if params.run.student_agents is mode:
+        return params
+    return params.model_copy(update={"run": params.run.model_copy(update={"student_agents": mode})})
+
+
 def run_one(
     params: Params,
     seed: int,
@@ -35,7 +52,7 @@ def run_one(
     progress: bool = False,
 ) -> RunResult:
     """Simulate one city to the horizon; return its annual (and monthly) tables."""
-    model = SkillsModel(params, seed=seed, scenario=scenario, replicate=replicate)
+    model = SkillsModel(batch_params(params), seed=seed, scenario=scenario, replicate=replicate)
     months = params.run.years * 12
     with tqdm(total=months, desc="months", unit="mo", disable=not progress, file=sys.stderr) as bar:
         while model.running:

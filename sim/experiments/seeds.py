@@ -18,8 +18,14 @@ def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
     Replicate ``k``'s seed depends only on ``(master_seed, k)``, so raising ``R`` keeps the first
     replicates' numbers; 63-bit seeds make two replicates sharing a seed practically impossible.
     """
-    children = np.random.SeedSequence(master_seed).spawn(replicates)
-    return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in children]
+    return [replicate_seed(master_seed, k) for k in range(replicates)]
+
+
+def replicate_seed(master_seed: int, k: int) -> int:
+    """Replicate ``k``'s seed alone: ``SeedSequence(master).spawn(R)[k]`` is
+    ``SeedSequence(master, spawn_key=(k,))``, so no other replicate's seed is made."""
+    child = np.random.SeedSequence(master_seed, spawn_key=(k,))
+    return int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def keyed_seed(master_seed: int, *spawn_key: int) -> int:

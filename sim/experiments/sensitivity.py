@@ -48,12 +48,12 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sim.experiments.folders import manifest, now_iso, write_csv, write_json
+from sim.experiments.folders import begin_update, manifest, now_iso, write_csv, write_manifest
 from sim.experiments.ranges import Factor, lever_overrides, parse_factors
 from sim.experiments.seeds import keyed_seed, replicate_seeds
 from sim.params import MISSING, ParamError, Params, StrictModel, dist_version
 from sim.experiments.study_files import read_study_table, resolve_base
-from sim.experiments.sweep import SweepError, run_sweep
+from sim.experiments.sweep import SweepError, check_sweep_folder, run_sweep
 from sim.experiments.sweep_file import Sweep
 
 TARGET_IDS = tuple(f"T{k}" for k in range(1, 10))
@@ -304,7 +304,10 @@ def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = No
     out = Path(out)
     say = log or (lambda msg: None)
     check_out(out)
+    check_sweep_folder(out / "sweep", sens.sweep)  # a changed file is refused untouched
     started, t0 = now_iso(), time.perf_counter()
+    if out.is_dir():
+        begin_update(out)  # incomplete until the manifest is written again, last
     done = run_sweep(sens.sweep, out / "sweep", workers=workers, executor=executor,
                      scheduler=scheduler, progress=progress, log=say, runner=runner)
     if done.failed:
@@ -314,9 +317,8 @@ def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = No
     annual = pd.read_parquet(out / "sweep" / "annual.parquet",
                              filters=[("year", "=", sens.spec.year)])
     table = analyse(sens, annual)
-    (out / "manifest.json").unlink(missing_ok=True)
     write_csv(table, out / "sensitivity.csv")
-    write_json(manifest(
+    write_manifest(manifest(
         "sensitivity", sens.sweep.base.to_dict(),
         {"master": sens.spec.seed, "replicates": list(sens.sweep.seeds),
          "design": design_seed(sens.spec.seed),
@@ -330,7 +332,7 @@ def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = No
         workers=workers if workers or executor == "dask" else default_workers(),
         versions={"SALib": dist_version("SALib")}, figures=figure_names(table),
         elapsed_s=round(time.perf_counter() - t0, 1),
-    ), out / "manifest.json")
+    ), out, ["sensitivity.csv"])
     return SensitivityOutcome(out, table, done.n_runs, done.ran, done.failed)
 
 

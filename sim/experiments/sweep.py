@@ -30,11 +30,16 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.attainment import attainment
-from sim.experiments.folders import (FolderLock, atomic_path, canonical_json, manifest,
-                                     now_iso, recorded_study, write_csv, write_json, write_parquet,
-                                     write_text)
+from sim.experiments.folders import (FolderLock, atomic_path, begin_update, canonical_json,
+                                     manifest, now_iso, recorded_study, write_csv, write_json,
+                                     write_manifest, write_parquet, write_text)
 from sim.experiments.sweep_file import Sweep
+from sim.experiments.sweep_parts import part_name, scan, verified
 from sim.params import MISSING, ParamError, flatten
+
+# The tables a finished sweep's manifest vouches for (monthly.parquet when asked for).
+SWEEP_FILES = ["annual.parquet", "attainment.csv", "failures.csv", "points.csv", "sweep.json",
+               "monthly.parquet"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,33 +59,7 @@ class SweepOutcome:
     failed: int
 
 
-def _part_name(point: int, replicate: int) -> str:
-    return f"p{point:06d}-r{replicate:04d}.parquet"
-
-
-def _parse_part(name: str) -> tuple[int, int] | None:
-    """``(point, replicate)`` of a finished part; None for temporaries and anything else."""
-    if not (name.startswith("p") and name.endswith(".parquet") and len(name) == 21):
-        return None
-    try:
-        return int(name[1:7]), int(name[9:13])
-    except ValueError:
-        return None
-
-
-def _scan(folder: Path, n_points: int, replicates: int) -> np.ndarray:
-    """Which runs have a finished part here: one byte per run, however many runs."""
-    have = np.zeros((n_points, replicates), dtype=bool)
-    if folder.is_dir():
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                key = _parse_part(entry.name)
-                if key is not None and key[0] < n_points and key[1] < replicates:
-                    have[key] = True
-    return have
-
-
-def _check_folder(out: Path, sweep: Sweep) -> dict | None:
+def check_sweep_folder(out: Path, sweep: Sweep) -> dict | None:
     """The folder's recorded definition if it holds this sweep; refuse anything else."""
     old = recorded_study(out, "sweep.json", None, "a sweep", "run of this sweep to resume it")
     if old is not None:
@@ -167,12 +146,13 @@ def run_sweep(
     say = log or (lambda msg: None)
     out = Path(out)
     started = now_iso()
-    _check_folder(out, sweep)  # refuse before writing anything
+    check_sweep_folder(out, sweep)  # refuse before writing anything
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out, "sweep", SweepError):
         first_started = _claim_folder(out, sweep, started)
+        begin_update(out)  # incomplete until the manifest is written again, last
         annual_dir, monthly_dir, fail_dir = _part_folders(out, sweep)
-        done = _done_runs(annual_dir, fail_dir, sweep)
+        done = _done_runs(annual_dir, monthly_dir, fail_dir, sweep, say)
         done_before = int(done.sum())
         say(f"sweep {sweep.name}: {sweep.n_points} points x {sweep.replicates} replicates = "
             f"{sweep.n_runs} runs, {done_before} already done, {sweep.n_runs - done_before} "
@@ -197,7 +177,7 @@ def run_sweep(
                 failed += 1
 
         counts = finalize(out)
-        write_json(manifest("sweep", sweep.base.to_dict(),
+        write_manifest(manifest("sweep", sweep.base.to_dict(),
                             {"master": sweep.seed, "replicates": list(sweep.seeds)}, started,
                             first_started=first_started, sweep_file=str(sweep.path),
                             definition={k: v for k, v in sweep.definition().items()
@@ -205,14 +185,14 @@ def run_sweep(
                             executor=executor, scheduler=scheduler, workers=workers,
                             runs={"total": sweep.n_runs, "succeeded": counts["succeeded"],
                                   "failed": counts["failed"], "this_session": ran + failed}),
-                   out / "manifest.json")
+                       out, SWEEP_FILES)
     return SweepOutcome(out=out, n_runs=sweep.n_runs, done_before=done_before, ran=ran,
                         failed=counts["failed"])
 
 
 def _claim_folder(out: Path, sweep: Sweep, started: str) -> str:
     """Record the sweep's definition in ``out`` (under the lock); returns when it was first started."""
-    old = _check_folder(out, sweep)  # again: another sweep may have started it meanwhile
+    old = check_sweep_folder(out, sweep)  # again: another sweep may have started it meanwhile
     if old is None:  # sweep.json first: it is what marks the folder as this sweep's
         write_json({"created": started, "definition": sweep.definition()}, out / "sweep.json")
     if not (out / "sweep.toml").exists():
@@ -233,12 +213,22 @@ def _part_folders(out: Path, sweep: Sweep) -> tuple[Path, Path, Path]:
     return annual_dir, monthly_dir, fail_dir
 
 
-def _done_runs(annual_dir: Path, fail_dir: Path, sweep: Sweep) -> np.ndarray:
-    """(points, replicates) True where a run's annual part exists."""
-    done = _scan(annual_dir, sweep.n_points, sweep.replicates)
-    stale = done & _scan(fail_dir, sweep.n_points, sweep.replicates)
+def _done_runs(annual_dir: Path, monthly_dir: Path, fail_dir: Path, sweep: Sweep,
+               say) -> np.ndarray:
+    """(points, replicates) True where a run's annual part exists and reads back as that run
+    (and so does its monthly part, if asked for); a part that does not is removed, with a
+    warning naming it, so its run is run again."""
+    n, reps = sweep.n_points, sweep.replicates
+    done = verified(annual_dir, n, reps, say)
+    if sweep.monthly:
+        monthly = verified(monthly_dir, n, reps, say)
+        for p, r in zip(*np.nonzero(done & ~monthly)):
+            (annual_dir / part_name(p, r)).unlink(missing_ok=True)
+        done &= monthly
+    verified(fail_dir, n, reps, say)
+    stale = done & scan(fail_dir, n, reps)
     for p, r in zip(*np.nonzero(stale)):  # killed between writing a run and clearing its failure
-        (fail_dir / _part_name(p, r)).unlink(missing_ok=True)
+        (fail_dir / part_name(p, r)).unlink(missing_ok=True)
     return done
 
 
@@ -246,7 +236,7 @@ def _write_run(sweep: Sweep, job, result, annual_dir: Path, monthly_dir: Path,
                fail_dir: Path) -> bool:
     """Write one finished run as its parts (or its failure); True if it succeeded."""
     point, rep = job.labels["point"], job.replicate
-    name = _part_name(point, rep)
+    name = part_name(point, rep)
     if isinstance(result, BaseException):
         write_parquet(_failure_row(sweep, point, rep, result), fail_dir / name)
         return False
@@ -279,7 +269,7 @@ def finalize(out: str | Path) -> dict[str, int]:
     d = read_definition(out)
     keys, n_points, replicates = d["keys"], d["n_points"], d["replicates"]
     annual_dir, monthly_dir, fail_dir = (out / "parts" / k for k in ("annual", "monthly", "failures"))
-    have = _scan(annual_dir, n_points, replicates)
+    have = scan(annual_dir, n_points, replicates)
 
     with atomic_path(out / "annual.parquet") as tmp_pq, atomic_path(out / "attainment.csv") as tmp_csv:
         writer = None
@@ -288,7 +278,7 @@ def finalize(out: str | Path) -> dict[str, int]:
             for p in range(n_points):
                 if not have[p].any():
                     continue
-                tables = [pq.read_table(annual_dir / _part_name(p, r))
+                tables = [pq.read_table(annual_dir / part_name(p, r))
                           for r in np.flatnonzero(have[p])]
                 if writer is None:
                     schema = tables[0].schema
@@ -309,16 +299,16 @@ def finalize(out: str | Path) -> dict[str, int]:
             writer.close()
 
     if d.get("monthly"):
-        _merge_parts(monthly_dir, _scan(monthly_dir, n_points, replicates) & have,
+        _merge_parts(monthly_dir, scan(monthly_dir, n_points, replicates) & have,
                      out / "monthly.parquet")
-    failed = _scan(fail_dir, n_points, replicates) & ~have
+    failed = scan(fail_dir, n_points, replicates) & ~have
     with atomic_path(out / "failures.csv") as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as csv:
             if not failed.any():
                 pd.DataFrame(columns=["point", *keys, "replicate", "seed", "params", "error",
                                       "traceback"]).to_csv(csv, index=False)
             for i, (p, r) in enumerate(zip(*np.nonzero(failed))):
-                pd.read_parquet(fail_dir / _part_name(p, r)).to_csv(csv, header=i == 0, index=False)
+                pd.read_parquet(fail_dir / part_name(p, r)).to_csv(csv, header=i == 0, index=False)
     return {"succeeded": int(have.sum()), "failed": int(failed.sum())}
 
 
@@ -347,7 +337,7 @@ def _merge_parts(folder: Path, which: np.ndarray, dest: Path) -> None:
     with atomic_path(dest) as tmp:
         writer = None
         for p, r in zip(*np.nonzero(which)):
-            t = pq.read_table(folder / _part_name(p, r))
+            t = pq.read_table(folder / part_name(p, r))
             if writer is None:
                 schema = t.schema
                 writer = pq.ParquetWriter(tmp, schema)

@@ -1,7 +1,15 @@
 """Enrollment: the track split, school-and-major choice, and rationed admission.
 
-Each summer a cohort of junior-high graduates (a demographic path with noise) splits into the
-general track (rationed seats, not simulated further) and vocational applicants. Applicants rank
+Each summer a cohort of junior-high graduates (a demographic path with noise) chooses between
+the general and the vocational track: a family prefers the general track with probability
+
+    logistic(c_general + b_ability * exam score_i - b_prospects * vocational prospects)
+
+(vocational prospects: the preference-weighted log vacancies/graduates ratio families see). The
+general track's seats (``general_track_share`` of the cohort) are a limit: when more prefer it,
+the highest exam scores are admitted and the rest turn to the vocational track. General-track
+students are not simulated further; a share ``vocational_uptake`` of the others apply to
+vocational schools. Applicants rank
 the open majors ``o = (school s, group g)`` at the ``schools_considered`` schools (or
 ``colleges_considered`` colleges) of their track nearest home by a random-utility rule
 
@@ -58,9 +66,39 @@ def draw_interest(model: SkillsModel, n: int) -> np.ndarray:
     return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
 
 
-def draw_attachment(model: SkillsModel, n: int) -> np.ndarray:
+def draw_attachment(model: SkillsModel, home: np.ndarray) -> np.ndarray:
+    """Hometown attachment in [0, 1] of students living at ``home``: Beta around the mean of
+    their home's district (urban core or county)."""
     ps = model.p.students
-    return model.rng_for("enrollment").beta(ps.attachment_alpha, ps.attachment_beta, n)
+    in_county = model.city.district[home] > 0
+    mean = np.where(in_county, ps.attachment_mean_county, ps.attachment_mean_core)
+    c = ps.attachment_concentration
+    return model.rng_for("enrollment").beta(mean * c, (1.0 - mean) * c)
+
+
+def vocational_prospects(model: SkillsModel) -> float:
+    """The vocational track's prospects as families see them: the log vacancies/graduates ratio
+    of the major groups, weighted by students' mean tastes."""
+    return float(np.average(family_prospects(model), weights=model.preference))
+
+
+def choose_track(model: SkillsModel, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The junior-high cohort's track choice (``n`` agents): returns (vocational applicants'
+    rows, every graduate's exam score). The general track's seats are a limit: the highest
+    scores among those preferring it are admitted; the others turn to the vocational track."""
+    d, rng = model.p.demography, model.rng_for("enrollment")
+    score = rng.standard_normal(n)
+    log_odds = (d.general_preference_log_odds + d.general_preference_ability_coef * score
+                - d.general_preference_prospects_coef * vocational_prospects(model))
+    prefers = rng.random(n) < 1.0 / (1.0 + np.exp(-log_odds))
+    seats = int(stochastic_round(rng, d.general_track_share * n))
+    wanting = np.flatnonzero(prefers)
+    general = wanting[np.argsort(-score[wanting], kind="stable")[:seats]]
+    model.flow("entrants.general", general.size)
+    model.flow("applicants.general", wanting.size)
+    rest = np.setdiff1d(np.arange(n), general)
+    applies = rest[rng.random(rest.size) < d.vocational_uptake]
+    return applies, score
 
 
 def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
@@ -137,37 +175,47 @@ def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np
     """Proposal rounds with ability priority over choice sets.
 
     ``utility`` and ``ids`` are (n, C): each applicant's options and their utilities (-inf for
-    none). Returns (assigned option id or -1, first-choice option id or -1)."""
+    none). Returns (assigned option id or -1, first-choice option id or -1).
+
+    Each round works on the applicants still looking only: their rows of ``utility``, ``ids``
+    and ``priority`` are gathered once, in the order the previous round's sort left them (ties
+    break as they always did), so a round costs what its rejected applicants cost."""
     n, n_cols = utility.shape
     assigned = np.full(n, -1, dtype=np.int64)
     if n == 0 or n_cols == 0 or seats.size == 0:
         return assigned, np.full(n, -1, dtype=np.int64)
-    u = utility
     seats = seats.astype(np.int64).copy()
-    best = np.argmax(u, axis=1)
-    first_choice = np.where(np.isfinite(u[np.arange(n), best]), ids[np.arange(n), best], -1)
-    active = np.arange(n)
+    everyone = np.arange(n)
+    col = np.argmax(utility, axis=1)  # everyone's first choice
+    first_choice = np.where(np.isfinite(utility[everyone, col]), ids[everyone, col], -1)
+    u, opt, prio, who = utility, ids, priority, everyone  # the applicants still looking
+    closed = np.zeros(seats.size + 1, dtype=bool)  # options closed to them; id -1 reads the last
     for round_ in range(rounds):
-        if active.size == 0:
+        if who.size == 0:
             break
-        col = best if round_ == 0 else np.argmax(u[active], axis=1)  # everyone's first choice
-        has_option = np.isfinite(u[active, col])
-        active, col = active[has_option], col[has_option]
-        pick = ids[active, col]
-        order = np.lexsort((-priority[active], pick))
-        who, where, where_col = active[order], pick[order], col[order]
-        rank = np.arange(len(where)) - np.searchsorted(where, where, side="left")
+        if round_:
+            col = np.argmax(u, axis=1)
+        r = np.arange(who.size)
+        has_option = np.isfinite(u[r, col])
+        if not has_option.all():
+            u, opt, prio, who, col = (a[has_option] for a in (u, opt, prio, who, col))
+            r = r[: who.size]
+        pick = opt[r, col]
+        order = np.lexsort((-prio, pick))
+        where = pick[order]
+        rank = np.arange(where.size) - np.searchsorted(where, where, side="left")
         accept = rank < seats[where]
-        assigned[who[accept]] = where[accept]
+        assigned[who[order[accept]]] = where[accept]
         seats -= np.bincount(where[accept], minlength=seats.size)
-        active = who[~accept]
-        u[active, where_col[~accept]] = -np.inf
-        # Options that filled up are closed to everyone still looking (id -1 reads the
-        # appended False: no option there to close).
-        full = np.append(seats <= 0, False)
-        if full[:-1].any() and active.size:
-            r, c = np.nonzero(full[ids[active]])
-            u[active[r], c] = -np.inf
+        rejected = order[~accept]
+        u, opt, prio, who = u[rejected], opt[rejected], prio[rejected], who[rejected]
+        u[np.arange(who.size), col[rejected]] = -np.inf
+        # Options that filled up are closed to everyone still looking (once: the rows left
+        # later are among those closed to now).
+        newly_full = np.append(seats <= 0, False) & ~closed
+        if newly_full.any() and who.size:
+            u[newly_full[opt]] = -np.inf
+            closed |= newly_full
     return assigned, first_choice
 
 
@@ -197,7 +245,7 @@ def _enrol_new(model: SkillsModel, track: int, home, ability, interest_own, scho
         len(home),
         home=home,
         ability=ability,
-        attachment=draw_attachment(model, len(home)),
+        attachment=draw_attachment(model, home),
         interest_own=interest_own,
         track=track,
         school=school,
@@ -222,11 +270,14 @@ def _admit(model: SkillsModel, track: int, home, ability, interest, considered_s
 
 def admit_secondary(model: SkillsModel) -> None:
     """Summer: the junior-high cohort applies to secondary vocational and technician schools."""
-    d, rng = model.p.demography, model.rng_for("enrollment")
-    expected = cohort_size(model, model.year) * (1 - d.general_track_share) * d.vocational_uptake
-    n = int(stochastic_round(rng, expected / model.persons_per_agent))
+    rng = model.rng_for("enrollment")
+    cohort = int(stochastic_round(rng, cohort_size(model, model.year) / model.persons_per_agent))
+    applies, score = choose_track(model, cohort)
+    n = applies.size
     home = model.city.sample_cells(rng, n, model.city.population)
-    ability = rng.normal(0.0, 1.0, n).astype(np.float32)
+    # Ability in sd units of the vocational applicants (the unit every other rule reads it in).
+    s = score[applies]
+    ability = ((s - s.mean()) / max(float(s.std()), 1e-9) if n > 1 else s * 0).astype(np.float32)
     interest = draw_interest(model, n)
     opt_school, opt_group, assigned = _admit(model, SECONDARY, home, ability, interest,
                                              model.p.school_choice.schools_considered)
@@ -235,7 +286,7 @@ def admit_secondary(model: SkillsModel) -> None:
     o = assigned[placed]
     idx = _enrol_new(model, SECONDARY, home[placed], ability[placed],
                      interest[placed, opt_group[o]], opt_school[o], opt_group[o])
-    model.add_student_agents(idx)
+    model.update_student_view(idx)
 
 
 def admit_higher(model: SkillsModel) -> None:
@@ -282,7 +333,7 @@ def admit_higher(model: SkillsModel) -> None:
     o = assigned[n_prog + pool_got]
     new = _enrol_new(model, HIGHER, pool_home[pool_got], pool_ability[pool_got],
                      pool_interest[pool_got, opt_group[o]], opt_school[o], opt_group[o])
-    model.add_student_agents(np.r_[rows, new])
+    model.update_student_view(np.r_[rows, new])
 
 
 def seed_initial_students(model: SkillsModel) -> None:
@@ -314,7 +365,7 @@ def seed_initial_students(model: SkillsModel) -> None:
             n,
             home=home,
             ability=rng.normal(0.0, 1.0, n),
-            attachment=draw_attachment(model, n),
+            attachment=draw_attachment(model, home),
             interest_own=interest_own,
             track=track,
             school=s,
@@ -323,4 +374,4 @@ def seed_initial_students(model: SkillsModel) -> None:
             state=State.ENROLLED,
             entry_year=start - year,
         )
-        model.add_student_agents(idx)
+        model.update_student_view(idx)

@@ -27,11 +27,12 @@ DESTINATION_NAMES = tuple(DESTINATIONS.values())
 
 # Flows counted in agents that represent persons (scaled by persons_per_agent on output).
 PERSON_FLOWS = (
-    [f"entrants.{t}" for t in TRACKS]
+    [f"entrants.{t}" for t in TRACKS] + ["entrants.general", "applicants.general"]
     + [f"graduates.{t}" for t in TRACKS]
     + [f"dropouts.{t}" for t in TRACKS]
     + [f"destination.{t}.{d}" for t in TRACKS for d in DESTINATION_NAMES]
-    + ["vacancies.posted", "vacancies.filled", "vacancies.unfilled"]
+    + ["vacancies.posted", "vacancies.filled", "vacancies.unfilled",
+       "vacancies.reserved", "vacancies.reserved_filled", "vacancies.reserved_unused"]
     + ["order_classes.students", "order_classes.delivered", "order_classes.hired_by_sponsor",
        "apprentices.started_students", "apprentices.started_employees",
        "apprentices.completed_employees", "certificates.examined", "certificates.awarded",
@@ -50,6 +51,9 @@ STOCKS = [f"enrolled.{t}" for t in TRACKS] + [
     "seats.aligned_share",
     "seats.demand_mismatch",
     "enterprises.employees",
+    "wage.offered_mean_index",
+    "wage.offered_secondary_yuan_month",
+    "enterprises.recruiting_reach_mean",
     "certificates.pilot_majors",
     "certificates.four_star_schools_share",
     "training_bases.in_operation",
@@ -75,7 +79,14 @@ def month_end(model: SkillsModel, flows: dict[str, float]) -> dict[str, float]:
     out["majors.open"] = float(model.schools.offered.sum())
     out["seats.aligned_share"] = float(seats[:, model.aligned].sum() / max(seats.sum(), 1e-12))
     out["seats.demand_mismatch"] = demand_mismatch(model)
-    out["enterprises.employees"] = float(model.enterprises.employees.sum())
+    ent = model.enterprises
+    out["enterprises.employees"] = float(ent.employees.sum())
+    # Mean pay firms offer graduates (employee-weighted), as an index and in yuan a month for
+    # a secondary-vocational graduate.
+    offered = float(np.average(ent.offered_pay, weights=ent.employees))
+    out["wage.offered_mean_index"] = offered
+    out["wage.offered_secondary_yuan_month"] = offered * model.p.labour_market.wage_secondary_yuan_month
+    out["enterprises.recruiting_reach_mean"] = float(np.average(ent.reach, weights=ent.employees))
     sch = model.schools
     out["certificates.pilot_majors"] = float((sch.pilot & sch.offered).sum())
     four_star = sch.four_star

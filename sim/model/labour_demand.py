@@ -3,8 +3,13 @@
 Each enterprise belongs to one sector of the "6+3+X" system (and, in the 6+3, to one of its key
 industry chains). Employment follows the sector's trend plus a persistent sector shock and an
 idiosyncratic monthly shock. Each spring an enterprise posts graduate vacancies in proportion
-to its size, raised by last year's growth, spread over major groups: mostly its own sector's
-group, the rest evenly over the others.
+to its size, raised by last year's growth and cut after a season of unfilled posts, spread over
+major groups: mostly its own sector's group, the rest evenly over the others.
+
+At each season's close a firm looks at the share ``u`` of its own open posts left unfilled
+(posts reserved for its order-class graduates are not counted): it raises its offered pay and
+widens its recruiting reach by amounts proportional to ``u`` (within bounds), both drifting back
+as posts fill, and plans fewer posts next season. Offered pay is part of the firm's state.
 """
 
 from __future__ import annotations
@@ -30,12 +35,25 @@ class EnterpriseTable:
     employees: np.ndarray       # (E,) float: persons
     employees_year_start: np.ndarray  # (E,) float: employment last January (for growth)
     growth_last_year: np.ndarray      # (E,) float: relative employment change over last year
-    wage_index: np.ndarray      # (E,) float: pay relative to the city's graduate wage
+    wage_index: np.ndarray      # (E,) float: base pay relative to the city's graduate wage
     leading: np.ndarray         # (E,) bool: one of the city's largest (leading) firms
     vacancies: np.ndarray       # (E, G) int: open graduate vacancies (agents) this season
     unfilled_last: np.ndarray   # (E,) int: vacancies left unfilled at the close of last season
     propensity: np.ndarray      # (E,) float in [0, 1]: propensity to cooperate with schools
     sector_shock: np.ndarray    # (G,) float: current yearly sector growth shock
+    pay_premium: np.ndarray     # (E,) float >= 0: offered pay over the wage index, after unfilled posts
+    reach: np.ndarray           # (E,) float >= 1: factor on the distance its posts are seen over
+    reserved: np.ndarray        # (E, G) int: posts reserved for its order-class graduates this season
+    posted_open: np.ndarray     # (E,) int: open (not reserved) posts posted this season
+    planned_open: np.ndarray    # (E,) float: open posts it planned this season (the Poisson mean)
+    unfilled_share_last: np.ndarray  # (E,) float: unfilled open posts / posts planned, last season
+    class_graduates: np.ndarray # (E,) float: persons who graduated from its order classes, so far
+    class_hires: np.ndarray     # (E,) float: of whom it hired, persons
+
+    @property
+    def offered_pay(self) -> np.ndarray:
+        """(E,) pay a firm offers graduates, relative to the city's graduate wage."""
+        return self.wage_index * (1.0 + self.pay_premium)
 
     @property
     def n(self) -> int:
@@ -82,6 +100,14 @@ def build_enterprises(p: Params, city: City, rng: np.random.Generator) -> Enterp
         unfilled_last=np.zeros(pe.n, dtype=np.int64),
         propensity=rng.beta(p.partnerships.propensity_alpha, p.partnerships.propensity_beta, pe.n),
         sector_shock=np.zeros(G),
+        pay_premium=np.zeros(pe.n),
+        reach=np.ones(pe.n),
+        reserved=np.zeros((pe.n, G), dtype=np.int32),
+        posted_open=np.zeros(pe.n, dtype=np.int64),
+        planned_open=np.zeros(pe.n),
+        unfilled_share_last=np.zeros(pe.n),
+        class_graduates=np.zeros(pe.n),
+        class_hires=np.zeros(pe.n),
     )
 
 
@@ -121,14 +147,36 @@ def expected_vacancies(model: SkillsModel) -> np.ndarray:
     """(E,) expected graduate vacancies this year, in agents."""
     e, pe = model.enterprises, model.p.enterprises
     rate = pe.hiring_rate_per_year * np.maximum(0.0, 1.0 + pe.growth_hiring_coef * e.growth_last_year)
-    return e.employees * rate / model.persons_per_agent
+    cut = np.maximum(0.0, 1.0 - pe.posting_cut_per_unfilled_share * e.unfilled_share_last)
+    return e.employees * rate * cut / model.persons_per_agent
 
 
 def post_vacancies(model: SkillsModel) -> None:
     """Spring recruitment: each enterprise posts its graduate vacancies for the season."""
     e = model.enterprises
-    total = model.rng_for("labour demand").poisson(expected_vacancies(model))
+    e.planned_open[:] = expected_vacancies(model)
+    total = model.rng_for("labour demand").poisson(e.planned_open)
     e.vacancies[:] = model.rng_for("labour demand").multinomial(total, group_mix(model))
+    e.posted_open[:] = total
     by_group = e.vacancies.sum(axis=0)
     model.record_year("vacancies_by_group", by_group)
     model.flow("vacancies.posted", by_group.sum())
+
+
+def respond_to_unfilled(model: SkillsModel) -> None:
+    """Season's close: each firm adjusts offered pay, recruiting reach and next season's posts to
+    its own open posts left unfilled (reserved sponsor posts are not counted).
+
+    ``u`` is unfilled posts over the posts the firm planned (the mean of its Poisson draw): in
+    expectation the share of its posts unfilled, at any persons-per-agent scale. (Dividing by the
+    posts drawn would not be: at 10 persons per agent half the firms draw none and would read
+    u = 0.)"""
+    e, pe = model.enterprises, model.p.enterprises
+    unfilled = e.vacancies.sum(axis=1)
+    u = np.where(e.planned_open > 0, unfilled / np.maximum(e.planned_open, 1e-12), 0.0)
+    keep = 1.0 - pe.pay_reversion_per_year
+    e.pay_premium[:] = np.clip(keep * e.pay_premium + pe.pay_raise_per_unfilled_share * u,
+                               0.0, pe.max_pay_premium)
+    e.reach[:] = np.clip(1.0 + keep * (e.reach - 1.0) + pe.reach_gain_per_unfilled_share * u,
+                         1.0, pe.max_reach_factor)
+    e.unfilled_share_last[:] = u

@@ -4,25 +4,30 @@ In each search month there are ``rounds_per_month`` rounds. In each, every gradu
 searching comes across ``candidates_seen`` open posts (more with the platform): a share
 ``own_group_draw_share_{track}`` among posts in the graduate's major group (school
 recommendation), the rest among all open posts. A post is matched if its group is the
-graduate's. An opening at distance ``d`` km is seen with
-probability ``exp(-d / search_decay_km)`` (farther with the platform). An order-class sponsor's
-or apprenticeship host's post is always seen. The graduate compares the best opening seen with
-leaving the city, further study and waiting:
+graduate's. An opening at distance ``d`` km is seen with probability
+``exp(-d / (search_decay_km * reach_e))`` (farther with the platform, and farther for a firm that
+widened its recruiting after unfilled posts). An order-class sponsor's or apprenticeship host's
+post is always seen. Outside the city a graduate weighs ``outside_offers`` offers, each with pay
+drawn around the mean local wage index times ``1 + premium``. The graduate compares the best
+local opening seen with the best outside offer, further study and waiting:
 
-    U_local   = b_w ln(wage index_e * (1 or unmatched factor)) + b_match * matched
-                + b_km * km(home, e) + b_attach * attachment + retention bonus
+    U_local   = b_w ln(offered pay_e * (1 or unmatched factor)) + b_match * matched
+                + b_km * km(home, e) + b_attach * attachment * (1 in the home district, else
+                the other-district share) + retention bonus
                 (+ sponsor or host bonus for one's own trainer) + Gumbel
-    U_outside = b_w ln(mean local wage index * (1 + premium)) - moving cost + Gumbel
+    U_outside = max over offers j of [b_w ln(mean wage index * (1 + premium) * exp(sd z_j))
+                + Gumbel_j] - moving cost
     U_study   = c_study(track) + b_ability * ability + Gumbel
     U_wait    = c_wait + Gumbel
 
-(pay is relative to the track's graduate wage, which cancels across options). An enterprise
-receiving more applicants than open posts in a group hires its own trainees first, then the
-best by ``w_ability * ability + w_match * matched + w_certificate * 1+X certificate``; the
-rejected search again. Leaving, studying and waiting are final: waiting (for an exam, military
-service, a family business) means not employed. Whoever is still searching when the season
-closes takes their best non-local option. Unfilled vacancies at the close are the city's
-skills shortage.
+(pay is relative to the track's graduate wage, which cancels across options). A sponsor's
+reserved posts go to its own class graduates only; an enterprise receiving more applicants than
+open posts in a group hires its own trainees first, then the best by ``w_ability * ability +
+w_match * matched + w_certificate * 1+X certificate``; the rejected search again. Leaving,
+studying and waiting are final: waiting (for an exam, military service, a family business)
+means not employed. Whoever is still searching when the season closes takes their best
+non-local option. Open posts unfilled at the close are the city's skills shortage; firms then
+respond to their own (``labour_demand.respond_to_unfilled``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.labour_demand import respond_to_unfilled
 from sim.model.students import DESTINATIONS, HIGHER, SECONDARY, TRACKS, State
 
 if TYPE_CHECKING:
@@ -46,14 +52,20 @@ def _gumbel(rng, shape):
 def outside_options(model: SkillsModel, idx: np.ndarray) -> np.ndarray:
     """(n, 3) utilities of leaving the city, further study and waiting, with noise."""
     lm, st = model.p.labour_market, model.students
-    track = st.track[idx]
+    track, rng = st.track[idx], model.rng_for("labour market")
+    # Outside pay is anchored to the city's base wage index: other cities do not respond to
+    # this city's shortages. A graduate weighs several outside offers, as they do local ones.
     mean_index = float(np.average(model.enterprises.wage_index, weights=model.enterprises.employees))
+    k = lm.outside_offers
+    log_pay = (np.log(mean_index * (1.0 + lm.outside_wage_premium))
+               + lm.outside_wage_sd * rng.standard_normal((len(idx), k)))
     u = np.empty((len(idx), 3))
-    u[:, 0] = lm.beta_log_wage * np.log(mean_index * (1.0 + lm.outside_wage_premium)) - lm.outside_moving_cost
+    u[:, 0] = (lm.beta_log_wage * log_pay + _gumbel(rng, (len(idx), k))).max(axis=1) - lm.outside_moving_cost
     u[:, 1] = (np.where(track == SECONDARY, lm.further_study_secondary, lm.further_study_higher)
                + lm.further_study_ability * st.ability[idx])
     u[:, 2] = np.where(track == SECONDARY, lm.wait_utility_secondary, lm.wait_utility_higher)
-    return u + _gumbel(model.rng_for("labour market"), u.shape)
+    u[:, 1:] += _gumbel(rng, (len(idx), 2))
+    return u
 
 
 def draw_openings(model: SkillsModel, group: np.ndarray, track: np.ndarray, k: int):
@@ -104,7 +116,18 @@ def _settle(model: SkillsModel, idx: np.ndarray, state: State) -> None:
     for t in (SECONDARY, HIGHER):
         n = int((track == t).sum())
         model.flow(f"destination.{TRACKS[t]}.{name}", n)
-    model.remove_student_agents(idx)
+    model.update_student_view(idx)
+
+
+def attachment_utility(model: SkillsModel, idx: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """(n, k) utility of hometown attachment for graduates ``idx`` of jobs at ``firm``: full in
+    the home's district (core or county), ``attachment_other_district_share`` of it elsewhere
+    in the city."""
+    lm, st, district = model.p.labour_market, model.students, model.city.district
+    home_district = district[st.home[idx]][:, None]
+    same = district[model.enterprises.cell[firm]] == home_district
+    share = np.where(same, 1.0, lm.attachment_other_district_share)
+    return lm.beta_attachment * st.attachment[idx][:, None] * share
 
 
 def _search_round(model: SkillsModel, closing: bool) -> None:
@@ -124,22 +147,21 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     offer = np.where(sponsor >= 0, sponsor, host)
     offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
                            model.p.apprenticeship.beta_apprentice_offer)
-    # The trainer's post is in the graduate's group if it has one open there, else its
-    # largest open group.
+    # The trainer's post: in the graduate's group if reserved or open there, else its largest.
     trainer = np.maximum(offer, 0)
-    offer_group = np.where(ent.vacancies[trainer, group] > 0, group,
-                           np.argmax(ent.vacancies[trainer], axis=1))
+    offer_group = np.where((ent.vacancies[trainer, group] > 0) | (ent.reserved[trainer, group] > 0),
+                           group, np.argmax(ent.vacancies[trainer], axis=1))
     cand = np.column_stack([cand, trainer])
     cand_group = np.column_stack([cand_group, offer_group])
     km = model.city.km(st.home[idx][:, None], ent.cell[cand])
     decay = model.programmes.platform.search_decay_km()
-    seen = rng.random(cand.shape) < np.exp(-km / decay) if np.isfinite(decay) else np.ones(cand.shape, bool)
+    seen = rng.random(cand.shape) < np.exp(-km / (decay * ent.reach[cand]))  # inf decay: all seen
     seen[:, -1] = offer >= 0
     is_match = cand_group == group[:, None]
     # Pay relative to the track's graduate wage (the track's level cancels across options).
-    pay = ent.wage_index[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
+    pay = ent.offered_pay[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
     u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
-         + lm.beta_commute_per_km * km + lm.beta_attachment * st.attachment[idx][:, None]
+         + lm.beta_commute_per_km * km + attachment_utility(model, idx, cand)
          + model.programmes.retention.local_job_bonus(st.attachment[idx])[:, None]
          + _gumbel(rng, cand.shape))
     u[:, -1] += offer_bonus
@@ -176,6 +198,20 @@ def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g
     own trainees first, then by ability, major match and certificate, up to their open posts;
     marks ``hired`` and settles the hired graduates."""
     st, ent, lm = model.students, model.enterprises, model.p.labour_market
+    # A sponsor's reserved posts go to its own class graduates first (none to anyone else).
+    own = np.flatnonzero((st.sponsor[idx[app]] == f) & (ent.reserved[f, g] > 0))
+    if own.size:
+        key = f[own].astype(np.int64) * len(model.groups) + g[own]
+        order = np.argsort(key, kind="stable")
+        rank = np.arange(own.size) - np.searchsorted(key[order], key[order], side="left")
+        take = own[order[rank < ent.reserved[f[own[order]], g[own[order]]]]]
+        np.subtract.at(ent.reserved, (f[take], g[take]), 1)
+        model.flow("vacancies.reserved_filled", take.size)
+        _book_hires(model, idx, app[take], f[take], matched, hired)
+        rest = np.setdiff1d(np.arange(app.size), take)
+        app, f, g = app[rest], f[rest], g[rest]
+        if app.size == 0:
+            return
     score = (lm.employer_ability_weight * st.ability[idx[app]]
              + lm.employer_match_weight * matched[app]
              + model.p.certificates.employer_weight * st.certificate[idx[app]]
@@ -187,16 +223,22 @@ def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g
     ok = rank < ent.vacancies[f[order], g[order]]
     take = order[ok]
     np.subtract.at(ent.vacancies, (f[take], g[take]), 1)
-    hired[app[take]] = True
-    new_hires = idx[app[take]]
-    st.employer[new_hires] = f[take]
     model.flow("vacancies.filled", take.size)
+    _book_hires(model, idx, app[take], f[take], matched, hired)
+
+
+def _book_hires(model: SkillsModel, idx: np.ndarray, rows: np.ndarray, firm: np.ndarray,
+                matched: np.ndarray, hired: np.ndarray) -> None:
+    """Graduates ``idx[rows]`` take posts at ``firm``: mark, count and settle them."""
+    st = model.students
+    hired[rows] = True
+    new_hires = idx[rows]
+    st.employer[new_hires] = firm
     model.flow("order_classes.delivered", int((st.sponsor[new_hires] >= 0).sum()))
-    model.flow("order_classes.hired_by_sponsor",
-               int((st.sponsor[new_hires] == f[take]).sum()))
-    model.programmes.retention.pay_stayers(take.size)
-    _settle(model, new_hires[matched[app[take]]], State.LOCAL_MATCHED)
-    _settle(model, new_hires[~matched[app[take]]], State.LOCAL_UNMATCHED)
+    model.flow("order_classes.hired_by_sponsor", int((st.sponsor[new_hires] == firm).sum()))
+    model.programmes.retention.pay_stayers(rows.size)
+    _settle(model, new_hires[matched[rows]], State.LOCAL_MATCHED)
+    _settle(model, new_hires[~matched[rows]], State.LOCAL_UNMATCHED)
 
 
 def job_search(model: SkillsModel) -> None:
@@ -210,14 +252,24 @@ def job_search(model: SkillsModel) -> None:
 
 
 def close_season(model: SkillsModel) -> None:
-    """End of recruitment: count unfilled vacancies and each school's graduate outcomes."""
+    """End of recruitment: count unfilled open posts (the shortage; reserved sponsor posts left
+    over are counted apart), let firms respond to their own, book sponsors' record of hiring
+    their class graduates and each school's graduate outcomes."""
     ent, st = model.enterprises, model.students
     unfilled = int(ent.vacancies.sum())
     model.flow("vacancies.unfilled", unfilled)
+    model.flow("vacancies.reserved_unused", int(ent.reserved.sum()))
     ent.unfilled_last[:] = ent.vacancies.sum(axis=1)
     model.record_year("unfilled_by_group", ent.vacancies.sum(axis=0))
+    respond_to_unfilled(model)
     ent.vacancies[:] = 0
+    ent.reserved[:] = 0
     grads = np.flatnonzero(st.view("grad_year") == model.year)
+    sponsored = grads[st.sponsor[grads] >= 0]
+    ppa = model.persons_per_agent
+    np.add.at(ent.class_graduates, st.sponsor[sponsored], ppa)
+    kept = sponsored[st.employer[sponsored] == st.sponsor[sponsored]]
+    np.add.at(ent.class_hires, st.sponsor[kept], ppa)
     G = len(model.groups)
     matched = np.zeros((model.schools.n, G))
     ok = st.state[grads] == State.LOCAL_MATCHED

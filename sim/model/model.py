@@ -53,6 +53,16 @@ def _collector_paused():
             gc.enable()
 
 
+def _expected_students(p: Params) -> int:
+    """Rows a run will need, with a tenth to spare: those enrolled at the start and a yearly
+    intake for every simulated year. Sized to the city, so a larger city does not copy every
+    column several times as the store doubles (it still grows if a run needs more)."""
+    d = p.demography
+    intake = d.junior_high_graduates * (1 - d.general_track_share) * d.vocational_uptake
+    intake += d.higher_entrants_from_general
+    return int(1.1 * intake * (p.students.programme_years + p.run.years) / p.run.persons_per_agent)
+
+
 def process_stream(seed: int, process: str) -> np.random.Generator:
     """The random stream of one process in a run of ``seed`` (see ``SkillsModel.rng_for``)."""
     return np.random.default_rng([seed, zlib.crc32(process.encode())])
@@ -136,7 +146,9 @@ class SkillsModel(mesa.Model):
             Enterprise(self, i, self._cells[c])
 
         # Students already in every year of study.
-        self.students = StudentArrays(capacity=int(150_000 / self.persons_per_agent))
+        self.students = StudentArrays(capacity=_expected_students(params))
+        # Mesa Student objects, or the column arrays alone (``update_student_view``).
+        self.student_agents = params.run.student_agents is not False  # "auto": objects
         self._student_agents: dict[int, Student] = {}
         seed_initial_students(self)
         self._seed_history()
@@ -220,22 +232,28 @@ class SkillsModel(mesa.Model):
         log = self.year_log[self.year]
         log[name] = log[name] + value if name in log else np.asarray(value, dtype=float).copy()
 
-    def add_student_agents(self, idx: np.ndarray) -> None:
-        """Create the Mesa agents of students who just entered (the one per-student loop)."""
-        cells, agents = self._cells, self._student_agents
-        homes = [cells[c] for c in self.students.home[idx].tolist()]
-        with _collector_paused():
-            for i, cell in zip(idx.tolist(), homes):
-                agents[i] = Student(self, i, cell)
+    def update_student_view(self, rows: np.ndarray) -> None:
+        """Bring the Mesa ``Student`` view of ``rows`` (students whose state just changed) in
+        line with their state: an agent while enrolled or searching, none once they have left.
 
-    def remove_student_agents(self, idx: np.ndarray) -> None:
-        """Remove the Mesa agents of students who left the vocational system."""
-        pop = self._student_agents.pop
-        with _collector_paused():
-            for i in idx.tolist():
-                agent = pop(i, None)
+        The one place students' Mesa agents are made and removed, so every process (and any new
+        one) follows the run's mode: with ``run.student_agents`` off the view is skipped and the
+        column arrays alone carry the students. Nothing here draws a random number, so both
+        modes give the same tables."""
+        if not self.student_agents or len(rows) == 0:
+            return
+        state = self.students.state[rows]
+        present = (state == State.ENROLLED) | (state == State.SEARCHING)
+        agents, cells, home = self._student_agents, self._cells, self.students.home
+        with _collector_paused():  # Mesa's per-agent objects make no cycles (see above)
+            for i in rows[~present].tolist():
+                agent = agents.pop(i, None)
                 if agent is not None:
                     agent.remove()
+            entering = rows[present]
+            for i, c in zip(entering.tolist(), home[entering].tolist()):
+                if i not in agents:
+                    agents[i] = Student(self, i, cells[c])
 
     def enrolled_by_group(self) -> np.ndarray:
         st = self.students

@@ -10,6 +10,8 @@ graduate surveys report:
     share.{track}.matched_of_local    local jobs in the graduate's major group / local jobs
     share.{track}.local_of_employed   local jobs / all jobs (T9 for the secondary track)
     share.vocational_entrants         secondary-vocational entrants / senior-secondary entrants
+    share.general_quota_fill          general-track entrants / those preferring it (< 1: the
+                                      quota binds)
     share.unfilled_vacancies          vacancies unfilled at the season's close / posted
 """
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from sim.model.model import SkillsModel
 
 
-def derived_shares(totals: dict[str, float], cohort: float, general_share: float) -> dict[str, float]:
+def derived_shares(totals: dict[str, float]) -> dict[str, float]:
     """Survey-style shares from one year's flow totals (persons)."""
     out: dict[str, float] = {}
     for t in TRACKS:
@@ -43,7 +45,10 @@ def derived_shares(totals: dict[str, float], cohort: float, general_share: float
             out[f"share.{t}.local_of_employed"] = local / (local + dest["outside"])
     entrants = totals.get("entrants.secondary", 0.0)
     if entrants > 0:
-        out["share.vocational_entrants"] = entrants / (entrants + cohort * general_share)
+        out["share.vocational_entrants"] = entrants / (entrants + totals.get("entrants.general", 0.0))
+    wanting = totals.get("applicants.general", 0.0)
+    if wanting > 0:
+        out["share.general_quota_fill"] = totals.get("entrants.general", 0.0) / wanting
     posted = totals.get("vacancies.posted", 0.0)
     if posted > 0:
         out["share.unfilled_vacancies"] = totals.get("vacancies.unfilled", 0.0) / posted
@@ -62,8 +67,7 @@ def annual_observables(model: SkillsModel) -> pd.DataFrame:
             rows.append((year, name, float(totals.get(name, 0.0))))
         for name in STOCKS:
             rows.append((year, name, float(model.year_stocks[year][name])))
-        cohort = model.cohorts.get(year, model.p.demography.junior_high_graduates)
-        for name, value in derived_shares(totals, cohort, model.p.demography.general_track_share).items():
+        for name, value in derived_shares(totals).items():
             rows.append((year, name, float(value)))
         for t in TARGETS.values():
             value = t.compute(model, year)

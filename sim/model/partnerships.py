@@ -50,18 +50,19 @@ class PartnershipTable:
     def choose_school(self, model: SkillsModel, firm: int, group: int, rng: np.random.Generator) -> int:
         """A partner school teaching ``group`` for ``firm``, or -1 if none does (drawn with the
         calling programme's random stream)."""
-        schools = model.schools
-        teaches = schools.offered[:, group]
-        if not teaches.any():
-            return -1
         pp = model.p.partnerships
         w = self._reach_weights(model)[firm]
         w = w * (1.0 + pp.existing_partner_weight * (self.since_year[:, firm] > 0))
         w = w * (1.0 + pp.group_weight * self.same_group(firm))
-        w = np.where(teaches, w, 0.0)
-        if w.sum() <= 0:
+        w = np.where(model.schools.offered[:, group], w, 0.0)
+        total = w.sum()
+        if total <= 0:  # no school teaches the group (or none within reach)
             return -1
-        return int(rng.choice(schools.n, p=w / w.sum()))
+        # ``rng.choice(n, p=w / total)`` without its argument checks (thousands of calls a
+        # year): the same cumulative sum and the same single uniform draw.
+        cdf = (w / total).cumsum()
+        cdf /= cdf[-1]
+        return int(cdf.searchsorted(rng.random(), side="right"))
 
     def _reach_weights(self, model: SkillsModel) -> np.ndarray:
         """(firms, schools) distance weights ``exp(-km / decay)`` for the search decay in force.

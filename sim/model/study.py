@@ -58,7 +58,7 @@ def dropout(model: SkillsModel) -> None:
     st.state[gone] = State.DROPPED_OUT
     for t in (SECONDARY, HIGHER):
         model.flow(f"dropouts.{TRACKS[t]}", int((track[leaves] == t).sum()))
-    model.remove_student_agents(gone)
+    model.update_student_view(gone)
 
 
 def graduation(model: SkillsModel) -> None:

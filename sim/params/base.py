@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 BASELINE_PATH = PACKAGE_ROOT / "params" / "baseline.toml"
@@ -23,6 +23,12 @@ DEFAULT_MASTER_SEED = 20220101  # master seed of forecasts and calibrations: the
 YEAR_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 Share = Field(ge=0.0, le=1.0)  # a share in [0, 1]
+
+# Numbers without an upper bound of their own get one a workstation can run: a count (a whole
+# number) of at most ten million, any other number (money in yuan, persons, coefficients) of at
+# most 1e13 in size (ten trillion yuan, about a tenth of China's GDP).
+MAX_COUNT = 10_000_000
+MAX_MAGNITUDE = 1e13
 
 MISSING: Any = object()  # "no value here" (shown as <missing> in messages)
 
@@ -41,10 +47,29 @@ class ParamError(ValueError):
 
 class StrictModel(BaseModel):
     """Strict: a TOML string is never silently turned into a number or a bool; unknown keys are
-    refused; validated objects are frozen. The base of the parameter sections and of every
-    study file's schema (sweep, sensitivity, optimize)."""
+    refused; validated objects are frozen; ``nan`` and ``inf`` are refused in every float, and
+    a number without its own upper bound is held to :data:`MAX_COUNT` / :data:`MAX_MAGNITUDE`.
+    The base of the parameter sections and of every study file's schema (sweep, sensitivity,
+    optimize), so every model, present or future, gets these rules."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True,
+                              allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _workstation_bound(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and any(hasattr(m, "le") or hasattr(m, "lt") for m in field.metadata):
+            return value  # the field's own bound applies
+        if isinstance(value, int) and abs(value) > MAX_COUNT:
+            raise ValueError(f"must be at most {MAX_COUNT:,} in size (a count a workstation "
+                             "can simulate)")
+        if abs(value) > MAX_MAGNITUDE:
+            raise ValueError(f"must be at most {MAX_MAGNITUDE:.0e} in size (what a workstation "
+                             "can simulate)")
+        return value
 
 
 def dist_version(dist: str) -> str | None:

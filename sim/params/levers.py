@@ -64,6 +64,7 @@ class OrderClasses(Launch):
     cost_per_class_yuan: float = Field(ge=0)
     value_per_hire_yuan: float = Field(ge=0)
     expected_hire_share: float = Share
+    hire_share_prior_persons: float = Field(ge=0)
     decision_scale_yuan: float = Field(gt=0)
     max_classes_per_firm: int = Field(ge=0)
     beta_sponsor_offer: float

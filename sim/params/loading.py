@@ -11,20 +11,34 @@ from sim.params.base import BASELINE_PATH, MISSING, ParamError
 from sim.params.keys import apply_overrides
 from sim.params.schema import Params, check_keys, validate
 
+MAX_FILE_BYTES = 4 * 2**20  # a parameter or study file is a few kB; refuse anything huge
+
 
 def read_toml(path: str | Path) -> dict:
     """Parse a TOML file, turning I/O and syntax problems into :class:`ParamError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParamError(str(path), "<file>", MISSING, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParamError(str(path), "<file>", MISSING, f"cannot read file: {exc}") from None
+    text = read_input_text(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ParamError(str(path), "<file>", MISSING, f"malformed TOML: {exc}") from None
+
+
+def read_input_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The text of an input file (parameters, a study, observed statistics), refusing what is
+    missing, not a regular file or larger than :data:`MAX_FILE_BYTES`."""
+    path = Path(path)
+    try:
+        if not path.is_file():  # a folder, a pipe or a device (/dev/zero) is no parameter file
+            raise ParamError(str(path), "<file>", MISSING,
+                             "not a regular file" if path.exists() else "file not found")
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ParamError(str(path), "<file>", MISSING,
+                             f"larger than {MAX_FILE_BYTES // 2**20} MiB: not a parameter file")
+        return data.decode(encoding)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParamError(str(path), "<file>", MISSING, f"cannot read file: {exc}") from None
 
 
 def load_params(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.params.base import MISSING, SHARE_TOLERANCE, ParamError, Share, StrictModel
 from sim.params.keys import apply_overrides
+from sim.params.sizes import check_run_size
 from sim.params.levers import (Apprenticeship, Budget, Certificates, Combos, Groups, JointMeeting,
                                MajorGuidance, OrderClasses, Partnerships, Platform, Retention,
                                SocialTraining, TrainingBases)
@@ -18,6 +19,9 @@ class Run(StrictModel):
     start_year: int = Field(ge=1990, le=2100)
     years: int = Field(ge=1, le=50)
     persons_per_agent: int = Field(ge=1, le=1000)
+    # Mesa Student objects: True, False, or "auto" (True in SkillsModel() and the dashboard,
+    # False in the batch commands); the tables are the same either way.
+    student_agents: Literal[True, False, "auto"] = "auto"
 
 
 class Targets(StrictModel):
@@ -69,14 +73,18 @@ class Demography(StrictModel):
     cohort_trend_per_year: float = Field(ge=-0.5, le=0.5)
     cohort_noise_sd: float = Field(ge=0, le=1)
     general_track_share: float = Share
+    general_preference_log_odds: float
+    general_preference_ability_coef: float = Field(ge=0)
+    general_preference_prospects_coef: float = Field(ge=0)
     vocational_uptake: float = Share
     higher_entrants_from_general: float = Field(ge=0)
 
 
 class Students(StrictModel):
     programme_years: int = Field(ge=1, le=6)
-    attachment_alpha: float = Field(gt=0)
-    attachment_beta: float = Field(gt=0)
+    attachment_mean_core: float = Field(gt=0, lt=1)
+    attachment_mean_county: float = Field(gt=0, lt=1)
+    attachment_concentration: float = Field(gt=0)
     interest_concentration: float = Field(gt=0)
     dropout_secondary_per_year: float = Field(ge=0, lt=1)
     dropout_higher_per_year: float = Field(ge=0, lt=1)
@@ -148,6 +156,12 @@ class Enterprises(StrictModel):
     leading_firm_share: float = Share
     wage_sd: float = Field(ge=0)
     wage_size_elasticity: float
+    pay_raise_per_unfilled_share: float = Field(ge=0)
+    pay_reversion_per_year: float = Share
+    max_pay_premium: float = Field(ge=0, le=2)
+    reach_gain_per_unfilled_share: float = Field(ge=0)
+    max_reach_factor: float = Field(ge=1)
+    posting_cut_per_unfilled_share: float = Share
 
 
 class Sector(StrictModel):
@@ -177,10 +191,13 @@ class LabourMarket(StrictModel):
     unmatched_wage_factor: float = Field(gt=0, le=1)
     outside_wage_premium: float = Field(ge=-0.9, le=5)
     outside_moving_cost: float
+    outside_offers: int = Field(ge=1, le=50)
+    outside_wage_sd: float = Field(ge=0, le=2)
     beta_log_wage: float = Field(ge=0)
     beta_match: float
     beta_commute_per_km: float = Field(le=0)
     beta_attachment: float
+    attachment_other_district_share: float = Share
     further_study_secondary: float
     further_study_higher: float
     further_study_ability: float
@@ -316,6 +333,8 @@ def validate(raw: dict, source: str) -> Params:
     """Validate a raw nested dict (as parsed from TOML) into :class:`Params`."""
     check_keys(raw, Params, "", source)
     try:
-        return Params.model_validate(raw)
+        params = Params.model_validate(raw)
     except ValidationError as exc:
         raise error_from_validation(exc, raw, source) from None
+    check_run_size(params, source)  # what the run would need, so check refuses what run cannot
+    return params

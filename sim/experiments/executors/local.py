@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,13 +26,17 @@ class LocalExecutor(Executor):
 
     def __enter__(self) -> LocalExecutor:
         if self.workers > 1:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=worker_context(),
+            ctx = worker_context()
+            start_server_deaf_to_ctrl_c(ctx)
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                             initializer=exit_with_parent, initargs=(os.getpid(),))
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            if exc_type is KeyboardInterrupt:  # workers ignore Ctrl-C: stop them, do not wait
+                _terminate_workers(self.pool)
+            self.pool.shutdown(wait=exc_type is not KeyboardInterrupt, cancel_futures=True)
             self.pool = None
 
     def map(self, jobs: Iterable[Job], fn: Callable[[Job], RunResult] | None = None, bar=None,
@@ -78,12 +83,40 @@ def worker_context():
     return ctx
 
 
+def start_server_deaf_to_ctrl_c(ctx) -> None:
+    """Start the fork server with SIGINT ignored, so it and the workers it forks ignore Ctrl-C
+    (which the terminal sends the whole process group): only this process handles it, and a
+    Ctrl-C that lands while the server is still importing prints no traceback."""
+    if (ctx.get_start_method() != "forkserver"
+            or threading.current_thread() is not threading.main_thread()):
+        return
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    # The pool keeps its processes in a private dict; stopping them is how a Ctrl-C ends
+    # runs in progress at once instead of waiting for them.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, AttributeError):
+            pass
+
+
 def exit_with_parent(parent: int) -> None:
     """Worker initializer: quit when the parent dies (e.g. ``kill -9``), never idle forever.
 
     Pool workers block on a queue whose write end they also hold, so they would not notice.
     (Under the fork server a worker's OS parent is the server, so watch the pid itself.)
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C (spawn workers too)
+
     def watch() -> None:
         while True:
             try:

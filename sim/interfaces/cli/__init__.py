@@ -11,7 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError
+try:
+    from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError
+except KeyboardInterrupt:  # Ctrl-C while the command is still starting: no import traceback
+    print("skills-sim: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 
 def _command(name: str):
@@ -32,6 +36,12 @@ def _study_options(p: argparse.ArgumentParser, cluster: bool) -> None:
         p.add_argument("--executor", choices=["local", "dask"], default="local")
         p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
     p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    _overwrite_option(p)
+
+
+def _overwrite_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an --out folder made by another command or holding other files")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    _overwrite_option(p)
     p.set_defaults(func=_command("run"))
 
     p = sub.add_parser("forecast", help="Monte Carlo forecast of every target")
@@ -57,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    _overwrite_option(p)
     p.set_defaults(func=_command("forecast"))
 
     p = sub.add_parser("sweep", help="a parameter sweep described by a sweep file (resumable)")
@@ -117,6 +129,7 @@ def _add_calibrate(sub, set_help: str) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    _overwrite_option(p)
     p.set_defaults(func=_command("calibrate"))
 
 
@@ -134,16 +147,37 @@ def _add_dashboard(sub) -> None:
     p.set_defaults(func=_command("dashboard"))
 
 
+RESUMABLE = ("sweep", "sensitivity", "optimize", "calibrate")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("skills-sim: interrupted", file=sys.stderr)
+        return 130
     try:
         return args.func(args)
     except ParamError as exc:
         print(f"skills-sim {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"skills-sim {args.command}: interrupted", file=sys.stderr)
+        print(f"skills-sim {args.command}: {interrupted(args.command)}", file=sys.stderr)
         return 130
+    except OSError as exc:  # disk full, read-only, permissions: one line naming the path
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"skills-sim {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def interrupted(command: str) -> str:
+    """What Ctrl-C leaves: resumable studies keep their finished runs; run and forecast
+    write their folder whole at the end, so an interrupted one leaves ``--out`` as it was."""
+    if command in RESUMABLE:
+        return "interrupted; re-run the same command to resume"
+    if command in ("run", "forecast"):
+        return "interrupted; nothing was written (--out is as it was)"
+    return "interrupted"
 
 
 if __name__ == "__main__":

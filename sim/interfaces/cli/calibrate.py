@@ -10,17 +10,18 @@ import numpy as np
 from sim.experiments.calibrate import (CalibrationError, Evaluation, prepare_calibration,
                                        run_calibration)
 from sim.experiments.observed import fmt_number
-from sim.experiments.folders import default_out
-from sim.interfaces.cli.common import city_folders
+from sim.interfaces.cli.common import city_folders, fresh_out, study_out
 from sim.interfaces.plots.calibrate import draw_fit
 
 
 def command(args) -> int:
     """Validate everything, then run (or resume) the study, write, draw and summarise."""
-    out = Path(args.out) if args.out else default_out("calibrate")
+    out = study_out(args, "calibrate")
+    overwrite = getattr(args, "overwrite", False)
     cal = prepare_calibration(args.observed, args.fit, args.params, args.set, args.trials,
-                              args.seeds, args.workers, args.seed, out)
+                              args.seeds, args.workers, args.seed, out, overwrite=overwrite)
     city_folders({"base": cal.base})  # a bad city folder row: exit 2 before any run
+    fresh_out(args, out)
     try:
         result = run_calibration(cal, log=lambda msg: print(msg, flush=True),
                                  progress=sys.stderr.isatty())

@@ -6,7 +6,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from pathlib import Path
+
 from sim.experiments.executors import ExecutorError
+from sim.experiments.folders import check_out, clear_folder, default_out
+from sim.experiments.limits import check_workers
 from sim.experiments.sweep import SweepError
 from sim.params import MISSING, ParamError
 
@@ -60,9 +64,23 @@ def executor_options(args) -> tuple[str, str | None]:
     if executor == "local" and scheduler:
         raise ParamError("--scheduler", "--scheduler", scheduler,
                          "a scheduler address is only used with --executor dask")
-    if args.workers is not None and args.workers < 1:
-        raise ParamError("--workers", "--workers", args.workers, "at least 1")
+    check_workers(args.workers)
     return executor, scheduler
+
+
+def study_out(args, command: str) -> Path:
+    """``--out`` of a resumable study, checked before any run: not a file, writable, and new,
+    empty, or this command's folder (unless ``--overwrite``; see :func:`fresh_out`)."""
+    out = Path(args.out) if args.out else default_out(command)
+    check_out(out, command, getattr(args, "overwrite", False), resumable=True)
+    return out
+
+
+def fresh_out(args, out: Path) -> None:
+    """With ``--overwrite``, remove the folder's earlier contents; call once every input is
+    validated, so bad input never costs a folder."""
+    if getattr(args, "overwrite", False):
+        clear_folder(out)
 
 
 def guard_study(command: str, kept: str, run: Callable[[], Any]) -> Any:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from sim.experiments.folders import default_out
 from sim.experiments.optimize import run_optimize
 from sim.experiments.optimize_file import load_optimize
 from sim.experiments.optimize_report import money
-from sim.interfaces.cli.common import city_folders, guard_study, say
+from sim.experiments.limits import check_workers
+from sim.interfaces.cli.common import city_folders, fresh_out, guard_study, say, study_out
 from sim.interfaces.plots.optimize import draw_optimize
-from sim.params import ParamError
 
 
 def command(args) -> int:
     """``skills-sim optimize``: validate everything, then run (or resume) and answer."""
     opt = load_optimize(args.file)
     city_folders({"base": opt.base})  # a bad city folder row: exit 2 before any run
-    if args.workers is not None and args.workers < 1:
-        raise ParamError("--workers", "--workers", args.workers, "at least 1")
-    out = Path(args.out) if args.out else default_out("optimize")
+    check_workers(args.workers)
+    out = study_out(args, "optimize")
+    fresh_out(args, out)
     result = guard_study(
         "optimize", f"finished candidates are kept in {out}/study.db, and the same command resumes",
         lambda: run_optimize(opt, out, workers=args.workers, log=say))

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.interfaces.plots.forecast import draw_forecast, draw_run, read_annual, read_manifest
-from sim.params import ParamError
+from sim.experiments.folders import read_finished
+from sim.interfaces.plots.forecast import draw_forecast, draw_run, read_annual
+from sim.params import MISSING, ParamError
 
 
 def command(args) -> int:
-    """``skills-sim plot DIR``: redraw a finished folder's figures according to its manifest."""
+    """``skills-sim plot DIR``: redraw a finished folder's figures according to its manifest.
+
+    Refuses (exit 2) a folder without a complete manifest, or whose tables are not the ones
+    its manifest records (a folder mixing two runs)."""
     out = Path(args.dir)
-    meta = read_manifest(out)
+    if not out.is_dir():
+        raise ParamError(str(out), "<file>", MISSING, "output folder not found")
+    meta = read_finished(out)
     command = meta.get("command")
     if command == "sweep":
         from sim.interfaces.plots.sweep import plot_sweep
@@ -30,7 +36,7 @@ def command(args) -> int:
     if command == "optimize" and (out / "forecast" / "manifest.json").exists():
         # The trade-off figure is drawn by the optimiser; the chosen setting's forecast redraws.
         sub = out / "forecast"
-        figures = draw_forecast(sub, read_annual(sub), read_manifest(sub))
+        figures = draw_forecast(sub, read_annual(sub), read_finished(sub))
         print(f"redrew {len(figures)} forecast figures in {sub} (tradeoff.png is the optimiser's)")
         return 0
     if command not in ("forecast", "run"):

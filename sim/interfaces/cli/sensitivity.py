@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.experiments.folders import default_out
 from sim.experiments.sensitivity import MEASURES, load_sensitivity, run_sensitivity
-from sim.interfaces.cli.common import city_folders, executor_options, guard_study, say
+from sim.interfaces.cli.common import city_folders, executor_options, fresh_out, guard_study, say, study_out
 from sim.interfaces.plots.sensitivity import plot_sensitivity
 from sim.interfaces.plots.sweep import plot_sweep
 
@@ -70,7 +68,8 @@ def command(args) -> int:
     sens = load_sensitivity(args.file)
     city_folders({"base": sens.sweep.base})  # a bad city folder row: exit 2 before any run
     executor, scheduler = executor_options(args)
-    out = Path(args.out) if args.out else default_out("sensitivity")
+    out = study_out(args, "sensitivity")
+    fresh_out(args, out)
     print(f"sensitivity ({sens.spec.method}): {len(sens.factors)} factors, "
           f"{sens.sweep.n_points} design points x {sens.spec.replicates} replicates = "
           f"{sens.sweep.n_runs} runs -> {out}", flush=True)

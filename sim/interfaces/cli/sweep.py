@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from sim.experiments.folders import default_out
 from sim.experiments.sweep import run_sweep
 from sim.experiments.sweep_file import load_sweep
-from sim.interfaces.cli.common import city_folders, executor_options, guard_study, say
+from sim.interfaces.cli.common import city_folders, executor_options, fresh_out, guard_study, say, study_out
 from sim.interfaces.plots.sweep import plot_sweep
 
 
@@ -17,7 +15,8 @@ def command(args) -> int:
     sweep = load_sweep(args.sweep)
     city_folders({"base": sweep.base})  # a bad city folder row: exit 2 before any run
     executor, scheduler = executor_options(args)
-    out = Path(args.out) if args.out else default_out("sweep")
+    out = study_out(args, "sweep")
+    fresh_out(args, out)
     result = guard_study(
         "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
         lambda: run_sweep(sweep, out, workers=args.workers, executor=executor, scheduler=scheduler,
