@@ -13,8 +13,9 @@ assigned to one district, so the districts add up to the city's own indicator:
   city) and ``local_employment.{track}.home_county`` (employed by a firm in the home district),
   ``T9`` (secondary graduates employed in the city / employed) and
   ``share.secondary.home_county_of_employed``;
-- by the district of the **enterprise**: ``vacancies.filled`` (graduates hired that year),
-  ``vacancies.unfilled`` (open at the season's close) and ``enterprises.employees``.
+- by the district of the **enterprise**: ``hires`` (the year's graduates it hired, on open
+  or reserved posts: the city's ``vacancies.filled`` plus ``vacancies.reserved_filled``),
+  ``vacancies.unfilled`` (open posts at the season's close) and ``enterprises.employees``.
 
 A year's secondary graduates include those a local college admitted in August (destination
 ``further_study``, as the city's flow counts them). Persons are scaled by persons_per_agent.
@@ -118,7 +119,7 @@ def _by_enterprise(model: SkillsModel) -> dict[str, np.ndarray]:
     rows, _track, dest = graduates_of_year(model)
     hired = rows[np.isin(dest, LOCAL)]
     return {
-        "vacancies.filled": _sum_by(at[st.employer[hired]], n) * ppa,
+        "hires": _sum_by(at[st.employer[hired]], n) * ppa,
         "vacancies.unfilled": _sum_by(at, n, ent.unfilled_last) * ppa,
         "enterprises.employees": _sum_by(at, n, ent.employees),
     }

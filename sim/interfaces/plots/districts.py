@@ -26,7 +26,7 @@ MAP_INDICATORS = {
     "destination.secondary.outside": "secondary graduates employed outside the city (persons)",
     "T9": "T9: secondary graduates employed locally / employed (by home district)",
     "share.secondary.home_county_of_employed": "employed in the home district / employed",
-    "vacancies.filled": "graduate vacancies filled (persons, by firm district)",
+    "hires": "graduates hired (persons, by firm district)",
     "vacancies.unfilled": "graduate vacancies left unfilled (persons, by firm district)",
     "training_bases.in_operation": "productive training bases (by school district)",
     "certificates.pilot_majors": "1+X pilot majors (by school district)",
