@@ -167,13 +167,17 @@ def respond_to_unfilled(model: SkillsModel) -> None:
     """Season's close: each firm adjusts offered pay, recruiting reach and next season's posts to
     its own open posts left unfilled (reserved sponsor posts are not counted).
 
-    ``u`` is unfilled posts over the posts the firm planned (the mean of its Poisson draw): in
-    expectation the share of its posts unfilled, at any persons-per-agent scale. (Dividing by the
-    posts drawn would not be: at 10 persons per agent half the firms draw none and would read
-    u = 0.)"""
-    e, pe = model.enterprises, model.p.enterprises
+    ``u`` is the firm's unfilled posts over the posts it planned (the mean of its Poisson draw),
+    read against its sector's city-wide share as if from ``unfilled_prior_posts`` more posts:
+    a firm with a handful of posts does not take one missed hire for a shortage. Both weights are
+    in persons, so ``u`` has the same distribution at any persons-per-agent scale (dividing by
+    the posts drawn would not: at 10 persons per agent half the firms draw none)."""
+    e, pe, G = model.enterprises, model.p.enterprises, len(model.groups)
     unfilled = e.vacancies.sum(axis=1)
-    u = np.where(e.planned_open > 0, unfilled / np.maximum(e.planned_open, 1e-12), 0.0)
+    sector_u = (np.bincount(e.sector, weights=unfilled, minlength=G)
+                / np.maximum(np.bincount(e.sector, weights=e.planned_open, minlength=G), 1e-12))
+    k = pe.unfilled_prior_posts / model.persons_per_agent
+    u = (unfilled + k * sector_u[e.sector]) / np.maximum(e.planned_open + k, 1e-12)
     keep = 1.0 - pe.pay_reversion_per_year
     e.pay_premium[:] = np.clip(keep * e.pay_premium + pe.pay_raise_per_unfilled_share * u,
                                0.0, pe.max_pay_premium)

@@ -162,6 +162,7 @@ class Enterprises(StrictModel):
     reach_gain_per_unfilled_share: float = Field(ge=0)
     max_reach_factor: float = Field(ge=1)
     posting_cut_per_unfilled_share: float = Share
+    unfilled_prior_posts: float = Field(ge=0)
 
 
 class Sector(StrictModel):
