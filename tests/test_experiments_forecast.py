@@ -30,6 +30,7 @@ from matplotlib.image import imread
 from sim.cli import main
 from sim.experiments.forecast import scenario_names
 from sim.experiments.seeds import replicate_seeds
+from sim.interfaces.plots.districts import MAP_INDICATORS
 from sim.params import BASELINE_PATH, load_params
 from sim.experiments.runner import run_one
 
@@ -128,10 +129,12 @@ def test_seeds_derive_from_the_master_seed_and_reproduce_a_replicate(forecast_di
 def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, tmp_path,
                                                    monkeypatch):
     # Figures are redrawn from these files (see the plot test), so skip drawing them again here.
-    monkeypatch.setattr("sim.interfaces.plots.forecast.draw_forecast", lambda out, annual, meta: [])
+    monkeypatch.setattr("sim.interfaces.plots.forecast.draw_forecast",
+                        lambda out, annual, meta, maps=(): [])
     out = tmp_path / "w1"
     assert main(_forecast_args(scenario_files, out, workers=1)) == 0
-    for name in ("annual.parquet", "attainment.csv", "earliest_year.csv"):
+    for name in ("annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
+                 "districts_attainment.csv", "district_cells.parquet"):
         assert (out / name).read_bytes() == (forecast_dir / name).read_bytes(), name
 
 
@@ -158,6 +161,7 @@ def test_every_figure_is_a_readable_png_one_per_target_and_scenario(forecast_dir
     scenarios = annual["scenario"].unique()
     expected = {f"overlay_{t}.png" for t in targets}
     expected |= {f"fan_{t}_{s}.png" for t in targets for s in scenarios}
+    expected |= {f"map_{i}.png" for i in MAP_INDICATORS}  # answers by district
     pngs = {p.name for p in forecast_dir.glob("*.png")}
     assert pngs == expected
     for name in pngs:
@@ -209,7 +213,8 @@ def test_plot_draws_a_single_run(tmp_path):
     assert main(["run", "--seed", "3", "--out", str(out), *SMALL_SET]) == 0
     assert main(["plot", str(out)]) == 0
     targets = pd.read_parquet(out / "annual.parquet")["target"].unique()
-    assert {p.name for p in out.glob("*.png")} == {f"run_{t}.png" for t in targets}
+    assert {p.name for p in out.glob("*.png")} == ({f"run_{t}.png" for t in targets}
+                                                   | {f"map_{i}.png" for i in MAP_INDICATORS})
     for p in out.glob("*.png"):
         _assert_png(p)
 

@@ -34,3 +34,24 @@ def earliest_year(att: pd.DataFrame, by: list[str] | tuple[str, ...] = ("scenari
         rows.append((*key, first["year_p50"], first["year_p80"]))
     out = pd.DataFrame(rows, columns=[*by, "target", "year_p50", "year_p80"])
     return out.astype({"year_p50": "Int64", "year_p80": "Int64"})
+
+
+DISTRICT_TARGETS = {"T1": "T1_major_match_share", "T9": "T9_local_employment_share"}
+
+
+def district_attainment(districts: pd.DataFrame, thresholds: dict[str, object]) -> pd.DataFrame:
+    """T1 and T9 by district: per scenario, district, target and year, the share of replicates
+    at or above the city's threshold and the quantile bands (``thresholds``: scenario ->
+    its ``[targets]`` section)."""
+    rows = districts[districts["indicator"].isin(list(DISTRICT_TARGETS))].rename(
+        columns={"indicator": "target"})
+    threshold = [getattr(thresholds[s], DISTRICT_TARGETS[t])
+                 for s, t in zip(rows["scenario"], rows["target"])]
+    rows = rows.assign(threshold=pd.Series(threshold, index=rows.index, dtype="float64"))
+    rows = rows.assign(met=rows["value"] >= rows["threshold"])
+    if rows.empty:
+        return pd.DataFrame(columns=["scenario", "district", "target", "year", "p_met", "median",
+                                     *QUANTILES, "threshold"])
+    out = attainment(rows, by=["scenario", "district"])
+    return out.merge(rows[["scenario", "target", "threshold"]].drop_duplicates(),
+                     on=["scenario", "target"])

@@ -26,6 +26,7 @@ import pandas as pd
 from sim.experiments.executors import Job, run_jobs
 from sim.experiments.limits import check_replicates, check_seed, check_workers
 from sim.experiments.seeds import replicate_seed
+from sim.model.districts import DISTRICT_COLUMNS
 from sim.model.indicators import ANNUAL_COLUMNS
 from sim.params import DEFAULT_MASTER_SEED, Params
 
@@ -58,6 +59,17 @@ def forecast(
     order in which the workers finished. Importing Mesa switches multiprocessing to "spawn", so a
     script calling this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
     """
+    return forecast_tables(scenarios, replicates, workers, master_seed, progress)[0]
+
+
+def forecast_tables(
+    scenarios: dict[str, Params],
+    replicates: int,
+    workers: int | None = None,
+    master_seed: int = DEFAULT_MASTER_SEED,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """As :func:`forecast`, and the runs' ``districts.parquet`` table (same order)."""
     check_replicates(replicates)
     check_workers(workers)
     check_seed(master_seed)
@@ -66,12 +78,17 @@ def forecast(
     jobs = (Job(params, seed=replicate_seed(master_seed, k), scenario=name, replicate=k)
             for k in range(replicates) for name, params in scenarios.items())
     total = replicates * len(scenarios)
-    frames = [result.annual for _job, result in
-              run_jobs(jobs, workers=workers, progress=progress, desc="replicates", total=total)]
-    frames = [f for f in frames if not f.empty]
+    frames, parts = [], []  # keep only the two tables of each run, not the whole result
+    for _job, result in run_jobs(jobs, workers=workers, progress=progress, desc="replicates",
+                                 total=total):
+        frames += [] if result.annual.empty else [result.annual]
+        parts += [] if result.districts is None or result.districts.empty else [result.districts]
     annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()
-    # Within a run, the model's own order (year, then target).
-    return sort_by_scenario(annual, list(scenarios), keys=("replicate", "year", "target"))
+    by_district = (pd.concat(parts, ignore_index=True) if parts
+                   else pd.DataFrame(columns=DISTRICT_COLUMNS))
+    # Within a run, the model's own order (year, then target; year, indicator, district).
+    return (sort_by_scenario(annual, list(scenarios), keys=("replicate", "year", "target")),
+            sort_by_scenario(by_district, list(scenarios), keys=("replicate", "year")))
 
 
 def _empty_annual() -> pd.DataFrame:

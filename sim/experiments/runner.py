@@ -23,6 +23,7 @@ class RunResult:
     monthly: pd.DataFrame | None
     ledger: pd.DataFrame | None = None
     observables: pd.DataFrame | None = None  # year, indicator, value (see sim.model.observables)
+    districts: pd.DataFrame | None = None    # the districts.parquet rows (see sim.model.districts)
 
 
 def batch_student_agents(setting: bool | str) -> bool:
@@ -58,6 +59,6 @@ def run_one(
             model.step()
             bar.update(1)
     result = RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
-                       annual_observables(model))
+                       annual_observables(model), model.districts())
     model.release()
     return result

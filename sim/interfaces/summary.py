@@ -92,6 +92,10 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
               ("Overlays compare the scenarios (median and 50 % band; P(met) below). Fan charts "
                "show one scenario: median, 50 % and 90 % bands, the threshold (red dashes) and "
                "the first year the plan's annual targets apply (grey dots)."), ""]
+    if any(fig.name.startswith("map_") for fig in figures):
+        lines += [("Maps (`map_*`) shade the districts by the indicator's median in the last "
+                   "year; `districts.parquet` and `districts_attainment.csv` hold the answers by "
+                   "district (docs/CITY_DATA.md)."), ""]
     for fig in figures:
         lines += [f"![{fig.stem}]({fig.name})", ""]
     lines += ["", "## Targets", ""]

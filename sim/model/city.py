@@ -71,6 +71,7 @@ class City:
     parks: np.ndarray            # (n_parks, 2) float: industrial-park centres in cell units
     park_district: np.ndarray    # (n_parks,) int
     cell_km: float
+    district_names: list[str] = field(default_factory=list)  # district 0 (the urban core) first
     _nearest: dict = field(default_factory=dict, repr=False)  # memo of nearest_sites
 
     @property
@@ -122,11 +123,15 @@ class City:
         return x * h + y
 
 
+def new_grid(p: CityParams, random) -> OrthogonalMooreGrid:
+    return OrthogonalMooreGrid((p.width_cells, p.height_cells), torus=False, random=random,
+                               cell_klass=CityCell)
+
+
 def build_city(p: CityParams, rng: np.random.Generator, random) -> City:
     """Lay out districts, density and parks from the ``[city]`` parameters."""
     w, h = p.width_cells, p.height_cells
-    grid = OrthogonalMooreGrid((w, h), torus=False, random=random,
-                               cell_klass=CityCell)
+    grid = new_grid(p, random)
     xs, ys = np.meshgrid(np.arange(w), np.arange(h), indexing="ij")
     cell_xy = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.int32)
 
@@ -140,40 +145,66 @@ def build_city(p: CityParams, rng: np.random.Generator, random) -> City:
     centres = np.vstack([core[None, :], counties])
 
     # Density: one Gaussian per district plus a rural floor; county sizes vary.
-    d2 = ((cell_xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1)
     sigmas = np.r_[p.core_sigma_cells, np.full(p.n_counties, p.county_sigma_cells)]
-    kernels = np.exp(-d2 / (2 * sigmas**2))
-    kernels /= kernels.sum(axis=0, keepdims=True)
     county_weights = (rng.dirichlet(np.full(p.n_counties, p.county_size_concentration))
                       if p.n_counties else np.zeros(0))
     shares = np.r_[p.core_share, (1 - p.core_share - p.rural_share) * county_weights]
-    population = kernels @ shares + p.rural_share / len(cell_xy)
-    district = np.argmin(d2 / sigmas**2, axis=1).astype(np.int32)
+    population, district = density_map(cell_xy, centres, sigmas, shares, p.rural_share)
 
-    # Parks: around the core at even angles, then at the first county seats.
+    parks, park_district = draw_parks(p, centres, rng)
+    names = ["urban core"] + [f"county {k}" for k in range(1, p.n_counties + 1)]
+    return make_city(p, grid, population, district, centres, parks, park_district, names)
+
+
+def density_map(cell_xy: np.ndarray, centres: np.ndarray, sigmas: np.ndarray, shares: np.ndarray,
+                rural_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Residents per cell (one Gaussian of ``sigmas`` per district holding ``shares``, plus a
+    uniform ``rural_share``) and each cell's district (the nearest centre in sigma units)."""
+    d2 = ((cell_xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1)
+    kernels = np.exp(-d2 / (2 * sigmas**2))
+    kernels /= kernels.sum(axis=0, keepdims=True)
+    population = kernels @ shares + rural_share / len(cell_xy)
+    district = np.argmin(d2 / sigmas**2, axis=1).astype(np.int32)
+    return population, district
+
+
+def draw_parks(p: CityParams, centres: np.ndarray, rng: np.random.Generator):
+    """Parks around the core at even angles, then at the first county seats (cell units), and
+    the district of each."""
+    core, counties = centres[0], centres[1:]
+    n_counties = len(counties)
     park_angles = 2 * np.pi * (np.arange(p.n_parks_core) + 0.5) / p.n_parks_core
     core_parks = core + p.park_offset_cells * np.stack(
         [np.cos(park_angles), np.sin(park_angles)], axis=1
     )
     parks = [core_parks]
     park_district = [np.zeros(p.n_parks_core, dtype=np.int32)]
-    if p.n_counties and p.n_parks_county:
-        which = np.arange(p.n_parks_county) % p.n_counties
+    if n_counties and p.n_parks_county:
+        which = np.arange(p.n_parks_county) % n_counties
         offset = rng.normal(0, 1, size=(p.n_parks_county, 2))
         offset *= p.park_offset_cells / 2 / np.maximum(np.linalg.norm(offset, axis=1), 1e-9)[:, None]
         parks.append(counties[which] + offset)
         park_district.append((which + 1).astype(np.int32))
-    parks_xy = np.clip(np.vstack(parks), 0, [w - 1, h - 1])
+    parks_xy = np.clip(np.vstack(parks), 0, [p.width_cells - 1, p.height_cells - 1])
+    return parks_xy, np.concatenate(park_district)
 
+
+def make_city(p: CityParams, grid, population: np.ndarray, district: np.ndarray,
+              centres: np.ndarray, parks: np.ndarray, park_district: np.ndarray,
+              names: list[str]) -> City:
+    """The ``City`` of a drawn or a loaded layout, with its maps as Mesa property layers."""
+    w, h = p.width_cells, p.height_cells
+    xs, ys = np.meshgrid(np.arange(w), np.arange(h), indexing="ij")
     city = City(
         grid=grid,
-        cell_xy=cell_xy,
+        cell_xy=np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.int32),
         population=population,
         district=district,
         centres=centres,
-        parks=parks_xy,
-        park_district=np.concatenate(park_district),
+        parks=parks,
+        park_district=park_district,
         cell_km=p.cell_km,
+        district_names=list(names),
     )
     # Expose the maps as Mesa property layers so Mesa's tools (and the dashboard) can draw them.
     layer = grid.create_property_layer("population", default_value=0.0, dtype=float)

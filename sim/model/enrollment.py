@@ -44,13 +44,18 @@ def stochastic_round(rng: np.random.Generator, x: np.ndarray | float) -> np.ndar
 
 
 def cohort_size(model: SkillsModel, year: int) -> float:
-    """Junior-high graduates (persons) in ``year``: trend times a yearly draw, memoised."""
+    """Junior-high graduates (persons) in ``year``: trend times a yearly draw (or the city
+    folder's count for the year), memoised."""
     d = model.p.demography
     if year not in model.cohorts:
         trend = (1.0 + d.cohort_trend_per_year) ** (year - model.p.run.start_year)
         model.cohorts[year] = d.junior_high_graduates * trend * float(
             np.exp(model.rng_for("demography").normal(0.0, d.cohort_noise_sd))
         )
+        # A count the city folder gives for the year replaces the draw (drawn all the same,
+        # so the stream stays as it is).
+        if model.city_data is not None and year in model.city_data.cohorts:
+            model.cohorts[year] = model.city_data.cohorts[year]
     return model.cohorts[year]
 
 

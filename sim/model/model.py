@@ -12,23 +12,26 @@ import zlib
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import indicators
+from sim.model import districts, indicators
 from sim.model.agents import Enterprise, School, Student
 from sim.model.budget import Budget
 from sim.model.calendar import build_calendar
-from sim.model.city import build_city
+from sim.model.city import City, build_city
+from sim.model.city_data import CityData, load_city_data
+from sim.model.city_from_data import city_from_data, enterprises_from_data, schools_from_data
 from sim.model.enrollment import seed_initial_students
-from sim.model.labour_demand import build_enterprises, expected_vacancies, group_mix
+from sim.model.labour_demand import EnterpriseTable, build_enterprises, expected_vacancies, group_mix
 from sim.params import Launch, Params, load_params
 from sim.model.partnerships import PartnershipTable
 from sim.model.programmes import build_programmes
-from sim.model.schools import build_schools
+from sim.model.schools import SchoolTable, build_schools
 from sim.model.students import State, StudentArrays
 
 
@@ -60,6 +63,24 @@ def _expected_students(p: Params) -> int:
     return int(1.1 * intake * (p.students.programme_years + p.run.years) / p.run.persons_per_agent)
 
 
+def process_stream(seed: int, process: str) -> np.random.Generator:
+    """The random stream of one process in a run of ``seed`` (see ``SkillsModel.rng_for``)."""
+    return np.random.default_rng([seed, zlib.crc32(process.encode())])
+
+
+def build_fixed(params: Params, data: CityData | None, rng_for: Callable[[str], np.random.Generator],
+                random) -> tuple[City, SchoolTable, EnterpriseTable]:
+    """The city, its schools and enterprises: drawn, or loaded from ``[city] data`` (``data``);
+    each from its own named stream either way (a loaded value draws nothing)."""
+    if data is None:
+        city = build_city(params.city, rng_for("city"), random)
+        return (city, build_schools(params, city, rng_for("schools")),
+                build_enterprises(params, city, rng_for("enterprises")))
+    city = city_from_data(params, data, rng_for("city"), random)
+    return (city, schools_from_data(params, city, data, rng_for("schools")),
+            enterprises_from_data(params, city, data, rng_for("enterprises")))
+
+
 class SkillsModel(mesa.Model):
     """Students, schools and enterprises on a city grid, month by month.
 
@@ -89,11 +110,16 @@ class SkillsModel(mesa.Model):
             params = load_params(params)
         if overrides:
             params = params.override(overrides, source="SkillsModel keyword arguments")
+        city_data = load_city_data(params) if params.city.data else None
+        if city_data is not None and city_data.junior_high_graduates is not None:
+            params = params.override({"demography.junior_high_graduates":
+                                      city_data.junior_high_graduates}, source="districts.csv")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**32)
         super().__init__(seed=int(seed))
         self.seed = int(seed)
         self.p = params
+        self.city_data = city_data  # the city folder's tables, or None for a drawn city
         self.scenario = scenario
         self.replicate = int(replicate)
         self.persons_per_agent = params.run.persons_per_agent
@@ -108,13 +134,13 @@ class SkillsModel(mesa.Model):
         self._flows: dict[str, float] = defaultdict(float)
         self.dates: list[tuple[int, int]] = []
         self.year_stocks: dict[int, dict[str, float]] = {}
+        self.district_log: dict[int, dict[str, np.ndarray]] = {}  # year -> indicator -> by district
 
         # The city and its fixed agents.
         self._streams: dict[str, np.random.Generator] = {}
-        self.city = build_city(params.city, self.rng_for("city"), self.random)
+        self.city, self.schools, self.enterprises = build_fixed(params, city_data, self.rng_for,
+                                                                self.random)
         self._cells = [self.city.cell(i) for i in range(self.city.n_cells)]
-        self.schools = build_schools(params, self.city, self.rng_for("schools"))
-        self.enterprises = build_enterprises(params, self.city, self.rng_for("enterprises"))
         self.school_agents = [School(self, i, self._cells[c]) for i, c in enumerate(self.schools.cell)]
         for i, c in enumerate(self.enterprises.cell):  # registered with the model by Mesa
             Enterprise(self, i, self._cells[c])
@@ -154,6 +180,8 @@ class SkillsModel(mesa.Model):
             totals[name] += value
         self.datacollector.collect(self)
         self.dates.append((self.year, self.month))
+        if self.month == 12:
+            self.district_log[self.year] = districts.tally_year(self)
         if self.year == self.end_year and self.month == 12:
             self.running = False
             return
@@ -179,6 +207,10 @@ class SkillsModel(mesa.Model):
     def annual(self) -> pd.DataFrame:
         """Targets per year in the ``annual.parquet`` schema."""
         return indicators.annual_table(self)
+
+    def districts(self) -> pd.DataFrame:
+        """The year's indicators by district in the ``districts.parquet`` schema."""
+        return districts.district_table(self)
 
     def monthly(self) -> pd.DataFrame:
         """Monthly indicators in the tidy ``monthly.parquet`` schema."""
@@ -246,7 +278,7 @@ class SkillsModel(mesa.Model):
         scenarios and sweep points instead of reshuffling everything after the first change."""
         rng = self._streams.get(process)
         if rng is None:
-            rng = np.random.default_rng([self.seed, zlib.crc32(process.encode())])
+            rng = process_stream(self.seed, process)
             self._streams[process] = rng
         return rng
 
@@ -259,6 +291,7 @@ class SkillsModel(mesa.Model):
         return indicators.ledger_table(self)
 
     # -- start-up -----------------------------------------------------------------------------
+    # -- start-up: history --------------------------------------------------------------------
     def _seed_history(self) -> None:
         """Years before the start: demand and supply as they stand (a steady-state assumption)."""
         vacancies = (expected_vacancies(self)[:, None] * group_mix(self)).sum(axis=0)

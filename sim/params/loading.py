@@ -55,6 +55,8 @@ def load_params(
     if overrides:
         raw = copy.deepcopy(raw)
         check_keys(raw, Params, "", source)
+        if isinstance(raw.get("city"), dict):
+            raw["city"].setdefault("data", None)  # optional: --set city.data=DIR may give it
         apply_overrides(raw, overrides, "--set")
         source = f"{path} with --set"
     return validate(raw, source)
@@ -62,6 +64,7 @@ def load_params(
 
 def resolve_base_chain(path: Path, seen: tuple[Path, ...]) -> dict:
     raw = read_toml(path)
+    resolve_city_folder(raw, path)
     base = raw.pop("base", None)
     if base is None:
         return raw
@@ -81,3 +84,12 @@ def deep_merge(into: dict, new: dict) -> None:
             deep_merge(into[key], value)
         else:
             into[key] = value
+
+
+def resolve_city_folder(raw: dict, path: Path) -> None:
+    """``[city] data`` is relative to the file that names it; make it absolute before merging,
+    so a scenario based on another file still finds the folder its base named."""
+    city = raw.get("city")
+    data = city.get("data") if isinstance(city, dict) else None
+    if isinstance(data, str):
+        city["data"] = str((path.parent / data).resolve())

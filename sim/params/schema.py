@@ -53,6 +53,9 @@ class City(StrictModel):
     park_offset_cells: float = Field(ge=0)
     park_sigma_cells: float = Field(gt=0)
     enterprise_park_share: float = Share
+    # A city folder (districts.csv, schools.csv, enterprises.csv ...) to load instead of drawing
+    # the city; resolved against the parameter file that names it (docs/CITY_DATA.md).
+    data: str | None = None
 
     @model_validator(mode="after")
     def _fits(self):
@@ -256,12 +259,13 @@ class Params(StrictModel):
 
     # -- conveniences -------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Plain nested dict in the TOML layout (``class`` spelled as in the file)."""
-        return self.model_dump(by_alias=True)
+        """Plain nested dict in the TOML layout (``class`` spelled as in the file); an unset
+        optional key (``city.data`` of a drawn city) is left out, as TOML has no null."""
+        return self.model_dump(by_alias=True, exclude_none=True)
 
     def override(self, overrides: dict[str, Any], source: str = "--set") -> "Params":
         """A copy with dotted-key overrides applied and validated like a file."""
-        raw = self.to_dict()
+        raw = self.model_dump(by_alias=True)  # with optional keys, so --set can give them
         apply_overrides(raw, overrides, source)
         return validate(raw, source)
 

@@ -1,5 +1,5 @@
 """The ``skills-sim`` command line: one module per command (``run``, ``forecast``, ``sweep``,
-``plot``, ``check``, ``calibrate``, ``sensitivity``, ``optimize``, ``dashboard``), each with a
+``plot``, ``check``, ``init-city``, ``calibrate``, ``sensitivity``, ``optimize``, ``dashboard``), each with a
 ``command(args)``; the commands, files and Python API are described in docs/.
 
 Exit status: 0 done; 2 bad input (the message names file, key, value and what is allowed, and
@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_command("plot"))
 
     _add_calibrate(sub, set_help)
+
+    p = sub.add_parser("init-city", help="write a city folder (the synthetic city) to edit")
+    p.add_argument("dir", help="folder to write (must not hold a city already)")
+    p.add_argument("--params", default=str(BASELINE_PATH), help="parameter file the city is drawn from")
+    p.add_argument("--seed", type=int, default=1, help="random seed of the drawn city (default 1)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=_command("init_city"))
 
     p = sub.add_parser("check", help="validate a parameter, sweep, sensitivity or optimize file")
     p.add_argument("params", help="parameter, sweep, sensitivity or optimize file")

@@ -10,7 +10,7 @@ import numpy as np
 from sim.experiments.calibrate import (CalibrationError, Evaluation, prepare_calibration,
                                        run_calibration)
 from sim.experiments.observed import fmt_number
-from sim.interfaces.cli.common import fresh_out, study_out
+from sim.interfaces.cli.common import city_folders, fresh_out, study_out
 from sim.interfaces.plots.calibrate import draw_fit
 
 
@@ -20,6 +20,7 @@ def command(args) -> int:
     overwrite = getattr(args, "overwrite", False)
     cal = prepare_calibration(args.observed, args.fit, args.params, args.set, args.trials,
                               args.seeds, args.workers, args.seed, out, overwrite=overwrite)
+    city_folders({"base": cal.base})  # a bad city folder row: exit 2 before any run
     fresh_out(args, out)
     try:
         result = run_calibration(cal, log=lambda msg: print(msg, flush=True),

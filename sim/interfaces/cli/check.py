@@ -33,4 +33,10 @@ def command(args) -> int:
     params = load_params(path, parse_set_options(getattr(args, "set", None)))
     print(f"{path}: OK ({params.run.years} years from {params.run.start_year}, "
           f"{len(params.sectors)} sectors, {params.run.persons_per_agent} person(s) per agent)")
+    from sim.interfaces.cli.common import city_folders
+
+    for folder in city_folders({"city": params}).values():
+        print(f"city folder {folder['folder']}: OK")
+        for line in folder["filled_by_generator"]:
+            print(f"  filled by the generator: {line}")
     return 0

@@ -24,6 +24,36 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def city_folders(scenarios: dict[str, Any]) -> dict[str, dict]:
+    """Each scenario's city folder (``[city] data``) read and checked now, so a bad row exits 2
+    before any run or file; and what the manifest records of it: the folder and which values
+    the synthetic generator filled in."""
+    from sim.model.city_data import load_city_data
+
+    out = {}
+    for name, params in scenarios.items():
+        if params.city.data:
+            data = load_city_data(params)
+            out[name] = {"folder": str(data.folder), "filled_by_generator": list(data.filled)}
+    return out
+
+
+def write_district_answers(out, scenarios: dict[str, Any], seed: int, districts) -> list:
+    """``districts.parquet``, the cell map of each scenario's city (for a drawn city, the one
+    of ``seed``) as ``district_cells.parquet``, and the district maps; returns the figures."""
+    import pandas as pd
+
+    from sim.experiments.folders import write_parquet
+    from sim.interfaces.plots.districts import draw_district_maps
+    from sim.model.city_export import district_map
+
+    cells = pd.concat([district_map(p, seed).assign(scenario=name)[["scenario", "x", "y", "district"]]
+                       for name, p in scenarios.items()], ignore_index=True)
+    write_parquet(districts, out / "districts.parquet")
+    write_parquet(cells, out / "district_cells.parquet")
+    return draw_district_maps(out, districts, cells, list(scenarios))
+
+
 def executor_options(args) -> tuple[str, str | None]:
     """``--executor``, ``--scheduler`` and ``--workers`` checked together (bad input: exit 2)."""
     executor = getattr(args, "executor", None) or "local"

@@ -8,12 +8,16 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiments.executors import default_workers
-from sim.experiments.forecast import DEFAULT_REPLICATES, forecast, scenario_names, sort_by_scenario
+from sim.experiments.forecast import (DEFAULT_REPLICATES, forecast_tables, scenario_names,
+                                      sort_by_scenario)
 from sim.experiments.limits import check_replicates, check_seed, check_workers
-from sim.experiments.seeds import SEED_METHOD, replicate_seeds
+from sim.experiments.seeds import SEED_METHOD, replicate_seed, replicate_seeds
+from sim.interfaces.cli.common import city_folders, write_district_answers
 from sim.params import BASELINE_PATH, MISSING, ParamError, Params, load_params, parse_set_options
 
-FORECAST_FILES = ["annual.parquet", "attainment.csv", "earliest_year.csv"]
+FORECAST_FILES = ["annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
+                  "districts_attainment.csv", "district_cells.parquet"]
+
 
 def command(args) -> int:
     """``skills-sim forecast``: validate everything, simulate, then write the folder.
@@ -35,13 +39,14 @@ def command(args) -> int:
     paths = list(args.params) or [str(BASELINE_PATH)]
     names = scenario_names(paths)
     scenarios = load_scenarios(names, paths, parse_set_options(args.set))
+    folders = city_folders(scenarios)
     out = Path(args.out) if args.out else default_out("forecast")
 
     with OutputFolder(out, "forecast", getattr(args, "overwrite", False)) as folder:
         started, t0 = now_iso(), time.perf_counter()
         print(f"forecast: {len(scenarios)} scenario(s) x {replicates} replicates on {workers} "
               f"worker(s) -> {out}", flush=True)
-        annual = forecast(scenarios, replicates, workers, args.seed)
+        annual, by_district = forecast_tables(scenarios, replicates, workers, args.seed)
         elapsed = time.perf_counter() - t0
 
         order, new = list(scenarios), folder.path
@@ -50,6 +55,7 @@ def command(args) -> int:
         write_parquet(annual, new / "annual.parquet")
         write_csv(att, new / "attainment.csv")
         write_csv(early, new / "earliest_year.csv")
+        maps = write_districts(new, scenarios, by_district, replicate_seed(args.seed, 0))
         meta = manifest(
             "forecast",
             {name: p.to_dict() for name, p in scenarios.items()},
@@ -61,14 +67,16 @@ def command(args) -> int:
             replicates=replicates,
             workers=workers,
             simulation_seconds=round(elapsed, 1),
+            **({"city_data": folders} if folders else {}),
         )
-        figures = draw_forecast(new, annual, meta)
+        figures = draw_forecast(new, annual, meta, maps)
         meta["finished"] = now_iso()
         folder.commit(meta, FORECAST_FILES)
 
     _print_earliest(early)
-    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, summary.md, "
-          f"{len(figures)} figures, manifest.json ({elapsed:.0f} s of simulation)")
+    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, districts.parquet, "
+          f"districts_attainment.csv, district_cells.parquet, summary.md, "
+          f"{len(figures) + len(maps)} figures, manifest.json ({elapsed:.0f} s of simulation)")
     return 0
 
 
@@ -86,6 +94,20 @@ def load_scenarios(names: list[str], paths: list[str], overrides: dict) -> dict[
         raise ParamError("forecast", "<file>", MISSING, f"{len(problems)} of {len(paths)} "
                          "scenarios are invalid:\n  " + "\n  ".join(map(str, problems)))
     return scenarios
+
+
+def write_districts(new, scenarios: dict[str, Params], by_district: pd.DataFrame,
+                    first_seed: int) -> list:
+    """The answers by district: T1 and T9 attainment by district, the table, the cell map of
+    each scenario's city (a drawn city's is replicate 0's) and the maps; returns the maps."""
+    from sim.experiments.attainment import district_attainment
+    from sim.experiments.folders import write_csv
+
+    thresholds = {name: p.targets for name, p in scenarios.items()}
+    att = sort_by_scenario(district_attainment(by_district, thresholds), list(scenarios),
+                           keys=("district", "target", "year"))
+    write_csv(att, new / "districts_attainment.csv")
+    return write_district_answers(new, scenarios, first_seed, by_district)
 
 
 def _print_earliest(early: pd.DataFrame) -> None:

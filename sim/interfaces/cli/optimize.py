@@ -7,13 +7,14 @@ from sim.experiments.optimize import run_optimize
 from sim.experiments.optimize_file import load_optimize
 from sim.experiments.optimize_report import money
 from sim.experiments.limits import check_workers
-from sim.interfaces.cli.common import fresh_out, guard_study, say, study_out
+from sim.interfaces.cli.common import city_folders, fresh_out, guard_study, say, study_out
 from sim.interfaces.plots.optimize import draw_optimize
 
 
 def command(args) -> int:
     """``skills-sim optimize``: validate everything, then run (or resume) and answer."""
     opt = load_optimize(args.file)
+    city_folders({"base": opt.base})  # a bad city folder row: exit 2 before any run
     check_workers(args.workers)
     out = study_out(args, "optimize")
     fresh_out(args, out)

@@ -43,6 +43,15 @@ def command(args) -> int:
         raise ParamError(str(out / "manifest.json"), "command", command,
                          "expected a run, forecast, sweep, sensitivity or optimize folder")
     annual = read_annual(out)
-    figures = (draw_forecast if command == "forecast" else draw_run)(out, annual, meta)
+    maps = []
+    if (out / "districts.parquet").exists() and (out / "district_cells.parquet").exists():
+        import pandas as pd
+
+        from sim.interfaces.plots.districts import draw_district_maps
+
+        maps = draw_district_maps(out, pd.read_parquet(out / "districts.parquet"),
+                                  pd.read_parquet(out / "district_cells.parquet"))
+    figures = (draw_forecast(out, annual, meta, maps) if command == "forecast"
+               else draw_run(out, annual, meta)) + maps
     print(f"redrew {len(figures)} figures in {out}")
     return 0

@@ -7,10 +7,10 @@ from pathlib import Path
 from sim.experiments.folders import OutputFolder, default_out, manifest, now_iso, write_csv, write_parquet
 from sim.experiments.limits import check_seed
 from sim.experiments.runner import run_one
-from sim.interfaces.cli.common import progress_enabled
+from sim.interfaces.cli.common import city_folders, progress_enabled, write_district_answers
 from sim.params import load_params, parse_set_options
 
-RUN_FILES = ["annual.parquet", "monthly.parquet", "ledger.csv"]
+RUN_FILES = ["annual.parquet", "monthly.parquet", "ledger.csv", "districts.parquet", "district_cells.parquet"]
 
 
 def command(args) -> int:
@@ -18,6 +18,7 @@ def command(args) -> int:
     one transaction: a new folder beside ``--out`` moved into place when complete."""
     params = load_params(args.params, parse_set_options(args.set))
     check_seed(args.seed)
+    folders = city_folders({"run": params})
     out = Path(args.out) if args.out else default_out("run")
     with OutputFolder(out, "run", getattr(args, "overwrite", False)) as folder:
         started = now_iso()
@@ -26,11 +27,15 @@ def command(args) -> int:
         write_parquet(result.annual, folder.path / "annual.parquet")
         write_parquet(result.monthly, folder.path / "monthly.parquet")
         write_csv(result.ledger, folder.path / "ledger.csv")
+        maps = write_district_answers(folder.path, {Path(args.params).stem: params}, args.seed,
+                                      result.districts)
         folder.commit(manifest("run", params.to_dict(), {"seed": args.seed}, started,
-                               params_file=str(args.params), overrides=args.set or []),
+                               params_file=str(args.params), overrides=args.set or [],
+                               **({"city_data": folders["run"]} if folders else {})),
                       RUN_FILES)
     _print_annual(result.annual)
-    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, manifest.json")
+    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, districts.parquet, "
+          f"district_cells.parquet, {len(maps)} district maps, manifest.json")
     return 0
 
 

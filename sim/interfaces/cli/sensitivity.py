@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.sensitivity import MEASURES, load_sensitivity, run_sensitivity
-from sim.interfaces.cli.common import executor_options, fresh_out, guard_study, say, study_out
+from sim.interfaces.cli.common import city_folders, executor_options, fresh_out, guard_study, say, study_out
 from sim.interfaces.plots.sensitivity import plot_sensitivity
 from sim.interfaces.plots.sweep import plot_sweep
 
@@ -66,6 +66,7 @@ def _num(x: float) -> str:
 def command(args) -> int:
     """``skills-sim sensitivity``: validate everything first, so bad input writes nothing."""
     sens = load_sensitivity(args.file)
+    city_folders({"base": sens.sweep.base})  # a bad city folder row: exit 2 before any run
     executor, scheduler = executor_options(args)
     out = study_out(args, "sensitivity")
     fresh_out(args, out)

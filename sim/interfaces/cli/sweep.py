@@ -6,13 +6,14 @@ import sys
 
 from sim.experiments.sweep import run_sweep
 from sim.experiments.sweep_file import load_sweep
-from sim.interfaces.cli.common import executor_options, fresh_out, guard_study, say, study_out
+from sim.interfaces.cli.common import city_folders, executor_options, fresh_out, guard_study, say, study_out
 from sim.interfaces.plots.sweep import plot_sweep
 
 
 def command(args) -> int:
     """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
     sweep = load_sweep(args.sweep)
+    city_folders({"base": sweep.base})  # a bad city folder row: exit 2 before any run
     executor, scheduler = executor_options(args)
     out = study_out(args, "sweep")
     fresh_out(args, out)

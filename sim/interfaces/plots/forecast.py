@@ -63,8 +63,9 @@ def read_annual(out: Path) -> pd.DataFrame:
 # Forecast: fan charts, scenario overlays, summary.md
 
 
-def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict) -> list[Path]:
-    """Every forecast figure plus ``summary.md``; stale figures of a former forecast go."""
+def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] = ()) -> list[Path]:
+    """Every forecast figure plus ``summary.md`` (which also shows the district ``maps``
+    already drawn); stale figures of a former forecast go."""
     out = Path(out)
     order = scenario_order(annual, meta)
     att = attainment(annual, by=["scenario"])
@@ -86,7 +87,8 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict) -> list[Path]:
             written.append(path)
     _remove_stale(out, ("fan_*.png", "overlay_*.png"), written)
     early = earliest_year(att, by=["scenario"])
-    write_text(summary_markdown(annual, att, early, meta, order, written), out / "summary.md")
+    write_text(summary_markdown(annual, att, early, meta, order, written + list(maps)),
+               out / "summary.md")
     return written
 
 
