@@ -32,6 +32,7 @@ from sim.experiments.forecast import scenario_names
 from sim.experiments.seeds import replicate_seeds
 from sim.interfaces.plots.districts import MAP_INDICATORS
 from sim.params import BASELINE_PATH, load_params
+from sim.experiments.ranges import parse_uncertain
 from sim.experiments.runner import run_one
 
 SMALL_SET = ["--set", "run.persons_per_agent=10", "--set", "run.years=2"]
@@ -119,8 +120,13 @@ def test_seeds_derive_from_the_master_seed_and_reproduce_a_replicate(forecast_di
     assert annual.groupby("replicate")["seed"].first().tolist() == seeds
     assert replicate_seeds(MASTER, 3) == seeds[:3]  # more replicates keep the first ones
     assert replicate_seeds(MASTER + 1, 3) != seeds[:3]
-    # A replicate is reproducible from the manifest alone, outside the forecast.
+    # A replicate is reproducible from the manifest and its assumption values, outside the forecast.
     params = load_params(BASELINE_PATH, {"run.persons_per_agent": 10, "run.years": 2})
+    draws = pd.read_parquet(forecast_dir / "assumptions.parquet")
+    mine = draws[(draws["scenario"] == "baseline") & (draws["replicate"] == 2)]
+    factors = {f.key: f for f in parse_uncertain(params, "baseline")}
+    assert set(mine["key"]) == set(factors)
+    params = params.override({k: factors[k].decode(v) for k, v in zip(mine["key"], mine["value"])})
     alone = run_one(params, seed=seeds[2], monthly=False).annual
     rep = annual[(annual["scenario"] == "baseline") & (annual["replicate"] == 2)]
     np.testing.assert_array_equal(alone["value"].to_numpy(), rep["value"].to_numpy())
@@ -134,7 +140,8 @@ def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, 
     out = tmp_path / "w1"
     assert main(_forecast_args(scenario_files, out, workers=1)) == 0
     for name in ("annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
-                 "districts_attainment.csv", "district_cells.parquet"):
+                 "districts_attainment.csv", "district_cells.parquet", "assumptions.parquet",
+                 "drivers.csv", "value_of_information.csv", "chance_vs_assumptions.csv"):
         assert (out / name).read_bytes() == (forecast_dir / name).read_bytes(), name
 
 
@@ -162,6 +169,7 @@ def test_every_figure_is_a_readable_png_one_per_target_and_scenario(forecast_dir
     expected = {f"overlay_{t}.png" for t in targets}
     expected |= {f"fan_{t}_{s}.png" for t in targets for s in scenarios}
     expected |= {f"map_{i}.png" for i in MAP_INDICATORS}  # answers by district
+    expected |= {f"drivers_{t}.png" for t in targets}  # P(met) beside what decides it
     pngs = {p.name for p in forecast_dir.glob("*.png")}
     assert pngs == expected
     for name in pngs:

@@ -14,6 +14,10 @@ precision settles except for years sitting right at the cut-off, and scenario co
 sharper still because of common random numbers. A full-scale run costs about 9-10 s of CPU, so
 R = 50 takes about 4 minutes on two otherwise idle cores (longer on a busy machine);
 ``--replicates 200`` halves the error for a final report.
+
+A parameter file's ``[uncertain]`` ranges add what nobody knows: each replicate then runs with its
+own draw of those assumptions (:mod:`sim.experiments.assumptions`), the same draw in every
+scenario, so P(met) covers the assumptions as well as chance.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.experiments.assumptions import drawn_overrides
 from sim.experiments.executors import Job, run_jobs
 from sim.experiments.limits import check_replicates, check_seed, check_workers
+from sim.experiments.ranges import Factor
 from sim.experiments.seeds import replicate_seed
 from sim.model.districts import DISTRICT_COLUMNS
 from sim.model.indicators import ANNUAL_COLUMNS
@@ -52,14 +58,21 @@ def forecast(
     workers: int | None = None,
     master_seed: int = DEFAULT_MASTER_SEED,
     progress: bool | None = None,
+    draws: pd.DataFrame | None = None,
+    ranged: dict[str, list[Factor]] | None = None,
 ) -> pd.DataFrame:
     """Run ``replicates`` replicates of every scenario; return the tidy annual table of all runs.
+
+    ``draws`` (``scenario, replicate, key, value``, from
+    :func:`sim.experiments.assumptions.draw_assumptions` over the ``ranged`` factors) gives each
+    replicate its own assumption values; without it every replicate uses the point values.
 
     Rows are ordered by scenario (in the given order), replicate, year and target, whatever the
     order in which the workers finished. Importing Mesa switches multiprocessing to "spawn", so a
     script calling this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
     """
-    return forecast_tables(scenarios, replicates, workers, master_seed, progress)[0]
+    return forecast_tables(scenarios, replicates, workers, master_seed, progress, draws,
+                           ranged)[0]
 
 
 def forecast_tables(
@@ -68,14 +81,24 @@ def forecast_tables(
     workers: int | None = None,
     master_seed: int = DEFAULT_MASTER_SEED,
     progress: bool | None = None,
+    draws: pd.DataFrame | None = None,
+    ranged: dict[str, list[Factor]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """As :func:`forecast`, and the runs' ``districts.parquet`` table (same order)."""
     check_replicates(replicates)
     check_workers(workers)
     check_seed(master_seed)
+    drawn = drawn_overrides(draws, ranged or {}) if draws is not None else {}
+
+    def params_of(name: str, params: Params, k: int) -> Params:
+        values = drawn.get((name, k))
+        return params.override(values, source=f"scenario {name}, replicate {k}'s assumptions") \
+            if values else params
+
     # Replicate-major order, so an interrupted or slow run has advanced every scenario alike;
     # made as the executor asks for them, so memory does not grow with the replicates.
-    jobs = (Job(params, seed=replicate_seed(master_seed, k), scenario=name, replicate=k)
+    jobs = (Job(params_of(name, params, k), seed=replicate_seed(master_seed, k), scenario=name,
+                replicate=k)
             for k in range(replicates) for name, params in scenarios.items())
     total = replicates * len(scenarios)
     frames, parts = [], []  # keep only the two tables of each run, not the whole result

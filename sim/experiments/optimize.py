@@ -61,7 +61,9 @@ from sim.experiments.forecast import sort_by_scenario
 from sim.experiments.optuna_study import (complete_trials, json_float, optuna_version,
                                           tpe_sampler)
 from sim.experiments.optuna_study import open_study as open_optuna_study
-from sim.experiments.ranges import lever_overrides
+from sim.experiments.assumptions import (ASSUMPTION_METHOD, replicate_overrides,
+                                         with_assumptions)
+from sim.experiments.ranges import lever_overrides, parse_uncertain
 from sim.experiments.seeds import SEED_METHOD, keyed_seed, replicate_seeds
 from sim.experiments.sweep import SweepError, definition_differences
 from sim.experiments.optimize_file import Goal, Optimization
@@ -86,11 +88,15 @@ class Engine:
     runner: Any = None
 
 
-def run_all(params: Params, seeds, engine: Engine, scenario: str):
-    """Every seed's run of ``params``, in replicate order whatever order they finished in."""
+def run_all(params: Params, seeds, engine: Engine, scenario: str, master: int):
+    """Every seed's run of ``params``, in replicate order whatever order they finished in.
+    Replicate k also takes its draw of the uncertain assumptions (from ``master``, the seeds'
+    master seed), so a candidate is judged over their ranges, not at one point."""
     from sim.experiments.executors import Job, run_jobs
 
-    jobs = [Job(params=params, seed=s, scenario=scenario, replicate=k, monthly=False)
+    draws = replicate_overrides(params, len(seeds), master, f"{scenario} (its [uncertain] table)")
+    jobs = [Job(params=with_assumptions(params, draws[k], f"{scenario}, replicate {k}"), seed=s,
+                scenario=scenario, replicate=k, monthly=False)
             for k, s in enumerate(seeds)]
     results = {job.replicate: r for job, r in run_jobs(jobs, workers=min(engine.workers, len(jobs)),
                                                         progress=False, fn=engine.runner)}
@@ -101,7 +107,7 @@ def evaluate(opt: Optimization, params: Params, engine: Engine) -> dict[str, Any
     """Cost and attainment of one candidate over the common seeds."""
     goal = opt.goal
     first = params.run.start_year
-    results = run_all(params, opt.seeds, engine, opt.name)
+    results = run_all(params, opt.seeds, engine, opt.name, opt.spec.seed)
     met = np.zeros((len(results), len(goal.targets)), dtype=bool)
     values = np.full((len(results), len(goal.targets)), np.nan)
     allocated, spent = [], []
@@ -229,7 +235,7 @@ def check_forecast(opt: Optimization, params: Params, out: Path, engine: Engine,
     from sim.experiments.attainment import attainment, earliest_year
 
     seeds = replicate_seeds(opt.check_seed, opt.spec.check_replicates)
-    results = run_all(params, seeds, engine, "best")
+    results = run_all(params, seeds, engine, "best", opt.check_seed)
     annual = pd.concat([r.annual for r in results if not r.annual.empty], ignore_index=True)
     annual = sort_by_scenario(annual, ["best"], keys=("replicate", "year", "target"))
     att = attainment(annual, by=["scenario"])
@@ -240,7 +246,10 @@ def check_forecast(opt: Optimization, params: Params, out: Path, engine: Engine,
                     started, scenarios=[{"name": "best", "params_file": "../best.toml"}],
                     replicates=opt.spec.check_replicates,
                     purpose="independent check of skills-sim optimize's chosen setting, "
-                            "with seeds the optimiser never saw")
+                            "with seeds the optimiser never saw",
+                    assumptions={"fixed": False, "method": ASSUMPTION_METHOD,
+                                 "ranges": {"best": {f.key: f.spec() for f in
+                                                     parse_uncertain(params, "best.toml")}}})
     meta["finished"] = now_iso()
     write_manifest(meta, out, ["annual.parquet", "attainment.csv", "earliest_year.csv"])
     return att

@@ -1,9 +1,12 @@
 """The one "parameter with a range" type: :class:`Factor`, searched by sweep (its ``from_unit``
-mapping), sensitivity, calibrate, optimize and offered by the dashboard's sliders.
+mapping), sensitivity, calibrate, optimize, offered by the dashboard's sliders, and drawn by the
+forecast for a parameter file's ``[uncertain]`` assumptions.
 
 A range is written ``"dotted.key" = { low = ..., high = ... }`` (+ ``integer``, ``log``) and
 checked against the base parameters; :class:`Factor` holds it in a numeric domain that SALib and
-Optuna can search, and decodes a point of that domain back into the parameter's value.
+Optuna can search, and decodes a point of that domain back into the parameter's value. An
+assumption's range (:class:`UncertainRange`) adds how values are spread over it (``dist``:
+uniform, loguniform, triangular with ``mode``) and ``why`` the range is what it is.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from sim.params import (MISSING, YEAR_MONTH, ParamError, Params, StrictModel, check_keys,
                         dotted_keys, lookup, pydantic_error)
@@ -50,6 +53,13 @@ class Factor:
     high: float
     log: bool = False
     as_float: bool = False  # an ``integer = true`` float parameter: whole values, float type
+    mode: float | None = None  # a triangular distribution's peak (an assumption's range)
+    why: str = ""              # an assumption's reason for its range
+
+    @property
+    def dist(self) -> str:
+        """How values are spread: "triangular" (``mode``), "loguniform" (``log``) or "uniform"."""
+        return "triangular" if self.mode is not None else "loguniform" if self.log else "uniform"
 
     def decode(self, x: Any) -> Any:
         """A value of the numeric domain as the parameter's value."""
@@ -71,6 +81,12 @@ class Factor:
             if levels:
                 return self.decode(round(self.low + u * (self.high - self.low)))
             return self.decode(from_unit(u, self.low, self.high, "int"))
+        if self.mode is not None:  # inverse CDF of the triangle low-mode-high
+            lo, hi, c = self.low, self.high, self.mode
+            cut = (c - lo) / (hi - lo)
+            x = (lo + math.sqrt(u * (hi - lo) * (c - lo)) if u < cut
+                 else hi - math.sqrt((1 - u) * (hi - lo) * (hi - c)))
+            return float(f"{x:.12g}")
         return from_unit(u, self.low, self.high, "float", self.log)
 
     def spec(self) -> dict[str, Any]:
@@ -79,6 +95,10 @@ class Factor:
         out: dict[str, Any] = {"low": lo, "high": hi, "kind": self.kind}
         if self.log:
             out["log"] = True
+        if self.mode is not None:
+            out["mode"] = self.mode
+        if self.why:
+            out |= {"dist": self.dist, "why": self.why}
         return out
 
     def definition(self) -> dict[str, Any]:
@@ -107,6 +127,65 @@ class FactorRange(StrictModel):
     high: float | int | bool | str
     integer: bool = False
     log: bool = False
+
+
+class UncertainRange(FactorRange):
+    """An assumption's range as written in a parameter file's ``[uncertain]`` table:
+    ``{ low, high, dist = "uniform" | "loguniform" | "triangular", mode (triangular), why }``."""
+
+    dist: Literal["uniform", "loguniform", "triangular"] = "uniform"
+    mode: float | int | None = None
+    why: str = Field(min_length=1)
+
+
+def parse_uncertain(params: Params, source: str) -> list[Factor]:
+    """The assumptions of ``params.uncertain`` as factors, each checked against the schema (both
+    ends must be values the key allows), in the table's order; [] when there is none."""
+    factors = []
+    for key, spec in params.uncertain.items():
+        at = f"uncertain.\"{key}\""
+        if not isinstance(spec, dict):
+            raise ParamError(source, at, spec, "expected a range { low = ..., high = ..., "
+                             "dist = \"uniform\" | \"loguniform\" | \"triangular\", why = \"...\" }")
+        check_keys(spec, UncertainRange, f"{at}.", source)
+        try:
+            rng = UncertainRange.model_validate(spec)
+        except ValidationError as exc:
+            raise pydantic_error(exc, spec, source, at) from None
+        current = lookup(params.to_dict(), key)
+        if current is MISSING or isinstance(current, dict):
+            try:
+                params.override({key: rng.low}, source=source)
+            except ParamError as exc:  # the unknown-key message, with its nearest valid key
+                raise ParamError(source, at, spec, exc.allowed) from None
+            raise ParamError(source, at, spec, "not a single parameter")
+        if key.startswith(("run.", SHARE_PREFIX)) or isinstance(current, (bool, str)):
+            raise ParamError(source, at, spec, "only numeric coefficients can be uncertain "
+                             "(not run settings, budget shares, switches or launch months)")
+        factors.append(_uncertain_factor(key, current, rng, source, at, params))
+    return factors
+
+
+def _uncertain_factor(key: str, current: Any, rng: UncertainRange, source: str, at: str,
+                      params: Params) -> Factor:
+    """:func:`_factor`'s checks, then the distribution's own."""
+    if rng.log:
+        raise ParamError(source, at, spec_of(rng), "write dist = \"loguniform\" (not log)")
+    whole = isinstance(current, int) or rng.integer
+    if whole and rng.dist != "uniform":
+        raise ParamError(source, at, rng.dist, "whole-number assumptions take dist = \"uniform\"")
+    plain = FactorRange(low=rng.low, high=rng.high, integer=rng.integer,
+                        log=rng.dist == "loguniform")
+    factor = _factor(key, current, plain, source, at, params)
+    if (rng.mode is None) != (rng.dist != "triangular"):
+        raise ParamError(source, at, rng.mode if rng.mode is not None else MISSING,
+                         "mode is given exactly when dist = \"triangular\"")
+    if rng.mode is not None and not factor.low <= rng.mode <= factor.high:
+        raise ParamError(source, f"{at}.mode", rng.mode, f"must lie within low..high "
+                         f"({rng.low}..{rng.high})")
+    mode = None if rng.mode is None else float(rng.mode)
+    return Factor(key, factor.kind, factor.low, factor.high, factor.log, factor.as_float,
+                  mode=mode, why=rng.why)
 
 
 def parse_factors(table: dict[str, Any], base: Params, source: str, where: str,

@@ -52,6 +52,7 @@ from sim.experiments.folders import begin_update, manifest, now_iso, write_csv, 
 from sim.experiments.ranges import Factor, lever_overrides, parse_factors
 from sim.experiments.seeds import keyed_seed, replicate_seeds
 from sim.params import MISSING, ParamError, Params, StrictModel, dist_version
+from sim.experiments.assumptions import replicate_overrides
 from sim.experiments.study_files import read_study_table, resolve_base
 from sim.experiments.sweep import SweepError, check_sweep_folder, run_sweep
 from sim.experiments.sweep_file import Sweep
@@ -144,6 +145,7 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
         replicates=spec.replicates, seed=spec.seed, monthly=False, fixed=fixed,
         axes={f.key: f.spec() for f in factors}, keys=tuple(f.key for f in factors),
         kinds=kinds, points=points, seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
+        assumptions=replicate_overrides(base, spec.replicates, spec.seed, source),
         transform=lambda values: lever_overrides(base, values),
     )
     sweep.check_points()

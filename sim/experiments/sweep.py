@@ -163,7 +163,7 @@ def run_sweep(
             for p in range(sweep.n_points):
                 for r in range(sweep.replicates):
                     if not done[p, r]:
-                        yield Job(params=sweep.params(p), seed=sweep.seeds[r],
+                        yield Job(params=sweep.run_params(p, r), seed=sweep.seeds[r],
                                   scenario=sweep.name, replicate=r, monthly=sweep.monthly,
                                   labels={"point": p})
 

@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.experiments.ranges import from_unit
 from sim.experiments.seeds import replicate_seeds
+from sim.experiments.assumptions import replicate_overrides, with_assumptions
 from sim.experiments.study_files import read_study_table, resolve_base
 from sim.params import (MISSING, ParamError, Params, StrictModel, apply_overrides, check_keys,
                         dotted_keys, lookup, pydantic_error)
@@ -140,6 +141,9 @@ class Sweep:
     kinds: tuple[str, ...]             # "bool" | "int" | "float" | "str" per axis
     points: tuple[tuple[Any, ...], ...]
     seeds: tuple[int, ...]
+    # Replicate k's drawn values of the base's [uncertain] assumptions, the same at every point
+    # (sim.experiments.assumptions.replicate_overrides); () = point values only.
+    assumptions: tuple[dict, ...] = ()
     # Axis values -> parameter overrides, for axes that are not parameters as such (e.g. budget
     # shares given as weights and renormalised; see sim.experiments.sensitivity). None: the values as they are.
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = field(
@@ -169,6 +173,13 @@ class Sweep:
             self._cache.update(point=point, params=self.base.override(
                 self.param_overrides(point), source=f"{self.path} (sweep point {point})"))
         return self._cache["params"]
+
+    def run_params(self, point: int, replicate: int) -> Params:
+        """The parameters of one run: the point's, with the replicate's assumption values."""
+        if not self.assumptions:
+            return self.params(point)
+        return with_assumptions(self.params(point), self.assumptions[replicate],
+                                f"{self.path} (point {point}, replicate {replicate}'s assumptions)")
 
     def check_points(self) -> None:
         """Validate every point against the base file: a combination may break a cross-field
@@ -241,6 +252,7 @@ def load_sweep(path: str | Path) -> Sweep:
         # Forecasts' derivation: replicate k of a point equal to the base file has the numbers
         # of replicate k of ``skills-sim forecast`` with the same master seed.
         seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
+        assumptions=replicate_overrides(base, spec.replicates, spec.seed, source),
     )
     sweep.check_points()
     return sweep

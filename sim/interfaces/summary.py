@@ -47,13 +47,20 @@ def fmt_value(x, share: bool) -> str:
     return f"{x:.1%}" if share else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
+def ranged(meta: dict) -> bool:
+    """True when the forecast drew its assumptions (some key ranged, not held fixed)."""
+    a = meta.get("assumptions") or {}
+    return not a.get("fixed", True) and any(a.get("ranges", {}).values())
+
+
 def year_text(y) -> str:
     return "—" if pd.isna(y) else str(int(y))
 
 
 def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFrame, meta: dict,
-                     order: list[str], figures: list[Path]) -> str:
-    """The analyst's page: when each target is met, its attainment by year, the figures."""
+                     order: list[str], figures: list[Path], hinges: list[str] | None = None) -> str:
+    """The analyst's page: when each target is met, what it hinges on (``hinges``, the lines of
+    :func:`sim.interfaces.hinges.hinges_section`), its attainment by year, the figures."""
     replicates = meta.get("replicates") or (
         int(annual.groupby("scenario")["replicate"].nunique().max()) if not annual.empty else 0)
     years = sorted(annual["year"].unique()) if not annual.empty else []
@@ -72,10 +79,11 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
         "",
         ("**How to read.** A target is *met* in a year when the simulated value reaches the "
          "plan's threshold. **P(met)** is the share of replicates (simulated futures that differ "
-         "only by chance) in which it is met; with "
+         + ("by chance and by the uncertain assumptions' values, each replicate drawing its own"
+            if ranged(meta) else "only by chance") + ") in which it is met; with "
          f"{replicates} replicates it is accurate to about ±{se:.2f} (one standard error, at "
          "worst). The *median* is the middle replicate's value and *90 % band* the range holding "
-         "90 % of them. Scenarios use the same random numbers replicate by replicate, so a "
+         "90 % of them. Scenarios use the same random numbers (and assumption values) replicate by replicate, so a "
          "difference between scenarios comes from the scenarios, not from chance."),
         "",
         "## When is each target met?",
@@ -87,6 +95,7 @@ def summary_markdown(annual: pd.DataFrame, att: pd.DataFrame, early: pd.DataFram
         "|---|---|" + "---|" * len(order),
     ]
     lines += _earliest_rows(annual, early, order)
+    lines += [""] + list(hinges or [])
     lines += _attainment_rows(annual, att, meta, order)
     lines += ["## Figures", "",
               ("Overlays compare the scenarios (median and 50 % band; P(met) below). Fan charts "

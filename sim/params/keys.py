@@ -96,3 +96,12 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], source: str = "--set")
             hint = f"; did you mean '{'.'.join(parts[:-1] + [near[0]])}'?" if near else ""
             raise ParamError(source, dotted, value, f"unknown key{hint}")
         node[leaf] = value
+
+
+def fix_ranged(raw: dict, keys: set[str]) -> None:
+    """A later file or ``--set`` giving a ranged assumption a value fixes it there: the range
+    no longer applies (a scenario's own setting is never replaced by a draw)."""
+    table = raw.get("uncertain")
+    if isinstance(table, dict):
+        for key in keys & set(table):
+            del table[key]

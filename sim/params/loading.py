@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.params.base import BASELINE_PATH, MISSING, ParamError
-from sim.params.keys import apply_overrides
+from sim.params.keys import apply_overrides, dotted_keys, fix_ranged, lookup
 from sim.params.schema import Params, check_keys, validate
 
 MAX_FILE_BYTES = 4 * 2**20  # a parameter or study file is a few kB; refuse anything huge
@@ -58,13 +58,29 @@ def load_params(
         if isinstance(raw.get("city"), dict):
             raw["city"].setdefault("data", None)  # optional: --set city.data=DIR may give it
         apply_overrides(raw, overrides, "--set")
+        fix_ranged(raw, {k.replace("__", ".") for k in overrides})
         source = f"{path} with --set"
     return validate(raw, source)
+
+
+def is_range(value: Any) -> bool:
+    return isinstance(value, dict) and ("low" in value or "high" in value)
+
+
+def uncertain_table(raw: dict) -> dict[str, Any] | None:
+    """The file's ``[uncertain]`` table with dotted keys (quoted or as TOML dotted keys)."""
+    table = raw.get("uncertain")
+    if not isinstance(table, dict):
+        return None
+    return {k.replace("__", "."): v for k, v in dotted_keys(table, is_range).items()}
 
 
 def resolve_base_chain(path: Path, seen: tuple[Path, ...]) -> dict:
     raw = read_toml(path)
     resolve_city_folder(raw, path)
+    own = uncertain_table(raw)
+    if own is not None:
+        raw["uncertain"] = own
     base = raw.pop("base", None)
     if base is None:
         return raw
@@ -74,7 +90,12 @@ def resolve_base_chain(path: Path, seen: tuple[Path, ...]) -> dict:
     if base_path in seen:
         raise ParamError(str(path), "base", base, "circular chain of base files")
     merged = resolve_base_chain(base_path, seen + (path.resolve(),))
-    deep_merge(merged, raw)
+    ranged = uncertain_table(merged) or {}
+    fix_ranged(merged, {k for k in ranged if lookup(raw, k) is not MISSING})
+    table = {**(merged.get("uncertain") or {}), **(own or {})}  # a range is replaced whole
+    deep_merge(merged, {k: v for k, v in raw.items() if k != "uncertain"})
+    if table or "uncertain" in merged:
+        merged["uncertain"] = table
     return merged
 
 
@@ -93,3 +114,25 @@ def resolve_city_folder(raw: dict, path: Path) -> None:
     data = city.get("data") if isinstance(city, dict) else None
     if isinstance(data, str):
         city["data"] = str((path.parent / data).resolve())
+def parameter_descriptions(path: str | Path = BASELINE_PATH) -> dict[str, str]:
+    """``{"section.key": comment}`` from a parameter file's end-of-line comments, without the
+    source note in parentheses: readable names for keys in summaries."""
+    import re
+
+    out: dict[str, str] = {}
+    table = ""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        head = re.match(r"^\s*\[([^\]]+)\]", line)
+        if head:
+            table = head.group(1).strip()
+            continue
+        m = re.match(r'^\s*"?([A-Za-z0-9_.]+)"?\s*=\s*[^#]*#\s*(.+)$', line)
+        if m and table != "uncertain":
+            text = re.sub(r"\s*\((assumption|CAL|calibrated|source)[^)]*\)\s*$", "", m.group(2))
+            text = re.sub(r"^(yuan|km|persons|cells)(/\w+)?;\s*", "", text.strip())
+            out[f"{table}.{m.group(1)}" if table else m.group(1)] = text.rstrip(" .;")
+    return out

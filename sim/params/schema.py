@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.params.base import MISSING, SHARE_TOLERANCE, ParamError, Share, StrictModel
-from sim.params.keys import apply_overrides
+from sim.params.keys import apply_overrides, fix_ranged
 from sim.params.sizes import check_run_size
 from sim.params.levers import (Apprenticeship, Budget, Certificates, Combos, Groups, JointMeeting,
                                MajorGuidance, OrderClasses, Partnerships, Platform, Retention,
@@ -244,6 +244,10 @@ class Params(StrictModel):
     retention: Retention
     joint_meeting: JointMeeting
     major_guidance: MajorGuidance
+    # Ranges of assumptions, "dotted.key" = { low, high, dist, mode, why }, as written: the
+    # point values above stay what a single run uses; sim.experiments.ranges.parse_uncertain
+    # checks the table and the forecast draws from it.
+    uncertain: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _sector_shares(self):
@@ -260,13 +264,17 @@ class Params(StrictModel):
     # -- conveniences -------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain nested dict in the TOML layout (``class`` spelled as in the file); an unset
-        optional key (``city.data`` of a drawn city) is left out, as TOML has no null."""
-        return self.model_dump(by_alias=True, exclude_none=True)
+        optional key (``city.data`` of a drawn city) is left out, as TOML has no null, and so is
+        ``uncertain`` when there are no ranges, so files without them record what they did."""
+        return self.model_dump(by_alias=True, exclude_none=True,
+                               exclude=None if self.uncertain else {"uncertain"})
 
     def override(self, overrides: dict[str, Any], source: str = "--set") -> "Params":
-        """A copy with dotted-key overrides applied and validated like a file."""
+        """A copy with dotted-key overrides applied and validated like a file; an overridden
+        key's ``[uncertain]`` range no longer applies (the override fixes it)."""
         raw = self.model_dump(by_alias=True)  # with optional keys, so --set can give them
         apply_overrides(raw, overrides, source)
+        fix_ranged(raw, {k.replace("__", ".") for k in overrides})
         return validate(raw, source)
 
 

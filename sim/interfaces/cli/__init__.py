@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", type=int, default=None, help="replicates per scenario")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
+    p.add_argument("--fixed-assumptions", action="store_true",
+                   help="hold the [uncertain] assumptions at their point values (chance only)")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     _overwrite_option(p)

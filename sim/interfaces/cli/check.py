@@ -30,9 +30,13 @@ def command(args) -> int:
         print(f"{path}: OK (optimisation of {len(opt.levers)} levers: {opt.spec.trials} trials x "
               f"{opt.spec.replicates} replicates)")
         return 0
+    from sim.experiments.ranges import parse_uncertain
+
     params = load_params(path, parse_set_options(getattr(args, "set", None)))
+    ranged = parse_uncertain(params, str(path))
     print(f"{path}: OK ({params.run.years} years from {params.run.start_year}, "
-          f"{len(params.sectors)} sectors, {params.run.persons_per_agent} person(s) per agent)")
+          f"{len(params.sectors)} sectors, {params.run.persons_per_agent} person(s) per agent, "
+          f"{len(ranged)} uncertain assumption(s))")
     from sim.interfaces.cli.common import city_folders
 
     for folder in city_folders({"city": params}).values():

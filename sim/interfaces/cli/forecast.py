@@ -7,16 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.experiments.assumptions import ASSUMPTION_METHOD, draw_assumptions, fixed_values
 from sim.experiments.executors import default_workers
 from sim.experiments.forecast import (DEFAULT_REPLICATES, forecast_tables, scenario_names,
                                       sort_by_scenario)
 from sim.experiments.limits import check_replicates, check_seed, check_workers
+from sim.experiments.ranges import parse_uncertain
 from sim.experiments.seeds import SEED_METHOD, replicate_seed, replicate_seeds
 from sim.interfaces.cli.common import city_folders, write_district_answers
 from sim.params import BASELINE_PATH, MISSING, ParamError, Params, load_params, parse_set_options
 
-FORECAST_FILES = ["annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
-                  "districts_attainment.csv", "district_cells.parquet"]
+FORECAST_FILES = ["annual.parquet", "attainment.csv", "earliest_year.csv", "assumptions.parquet",
+                  "drivers.csv", "value_of_information.csv", "chance_vs_assumptions.csv",
+                  "districts.parquet", "districts_attainment.csv", "district_cells.parquet"]
 
 
 def command(args) -> int:
@@ -42,11 +45,19 @@ def command(args) -> int:
     folders = city_folders(scenarios)
     out = Path(args.out) if args.out else default_out("forecast")
 
+    ranged = {name: parse_uncertain(p, path) for (name, p), path in zip(scenarios.items(), paths)}
+    fixed = bool(args.fixed_assumptions) or not any(ranged.values())
+    draws = (fixed_values(scenarios, ranged, replicates) if fixed
+             else draw_assumptions(ranged, replicates, args.seed))
+
     with OutputFolder(out, "forecast", getattr(args, "overwrite", False)) as folder:
         started, t0 = now_iso(), time.perf_counter()
         print(f"forecast: {len(scenarios)} scenario(s) x {replicates} replicates on {workers} "
-              f"worker(s) -> {out}", flush=True)
-        annual, by_district = forecast_tables(scenarios, replicates, workers, args.seed)
+              f"worker(s), " + ("assumptions at their point values" if fixed else
+                                f"{max(map(len, ranged.values()))} uncertain assumption(s) "
+                                "drawn per replicate") + f" -> {out}", flush=True)
+        annual, by_district = forecast_tables(scenarios, replicates, workers, args.seed,
+                                              draws=None if fixed else draws, ranged=ranged)
         elapsed = time.perf_counter() - t0
 
         order, new = list(scenarios), folder.path
@@ -56,6 +67,9 @@ def command(args) -> int:
         write_csv(att, new / "attainment.csv")
         write_csv(early, new / "earliest_year.csv")
         maps = write_districts(new, scenarios, by_district, replicate_seed(args.seed, 0))
+        write_parquet(draws, new / "assumptions.parquet")
+        t1 = time.perf_counter()
+        write_driver_tables(new, annual, draws, att, order, fixed)
         meta = manifest(
             "forecast",
             {name: p.to_dict() for name, p in scenarios.items()},
@@ -68,13 +82,18 @@ def command(args) -> int:
             workers=workers,
             simulation_seconds=round(elapsed, 1),
             **({"city_data": folders} if folders else {}),
+            drivers_seconds=round(time.perf_counter() - t1, 1),
+            assumptions={"fixed": fixed, "method": None if fixed else ASSUMPTION_METHOD,
+                         "ranges": {name: {f.key: f.spec() for f in factors}
+                                    for name, factors in ranged.items()}},
         )
         figures = draw_forecast(new, annual, meta, maps)
         meta["finished"] = now_iso()
         folder.commit(meta, FORECAST_FILES)
 
     _print_earliest(early)
-    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, districts.parquet, "
+    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, assumptions.parquet, "
+          f"drivers.csv, value_of_information.csv, chance_vs_assumptions.csv, districts.parquet, "
           f"districts_attainment.csv, district_cells.parquet, summary.md, "
           f"{len(figures) + len(maps)} figures, manifest.json ({elapsed:.0f} s of simulation)")
     return 0
@@ -108,6 +127,20 @@ def write_districts(new, scenarios: dict[str, Params], by_district: pd.DataFrame
                            keys=("district", "target", "year"))
     write_csv(att, new / "districts_attainment.csv")
     return write_district_answers(new, scenarios, first_seed, by_district)
+
+
+def write_driver_tables(out: Path, annual: pd.DataFrame, draws: pd.DataFrame, att: pd.DataFrame,
+                        order: list[str], fixed: bool) -> None:
+    """drivers.csv, value_of_information.csv and chance_vs_assumptions.csv (headers only when
+    the assumptions were held at their point values: nothing varied to decide anything)."""
+    from sim.experiments.assumptions import wide
+    from sim.experiments.drivers import forecast_drivers
+    from sim.experiments.folders import write_csv
+
+    x_of = {} if fixed else {s: wide(draws, s) for s in order}
+    tables = forecast_drivers(annual, x_of, att)
+    for name, table in tables.items():
+        write_csv(sort_by_scenario(table, order, keys=("target", "year")), out / f"{name}.csv")
 
 
 def _print_earliest(early: pd.DataFrame) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sim.experiments.folders import OutputFolder, default_out, manifest, now_iso, write_csv, write_parquet
 from sim.experiments.limits import check_seed
+from sim.experiments.ranges import parse_uncertain
 from sim.experiments.runner import run_one
 from sim.interfaces.cli.common import city_folders, progress_enabled, write_district_answers
 from sim.params import load_params, parse_set_options
@@ -19,6 +20,7 @@ def command(args) -> int:
     params = load_params(args.params, parse_set_options(args.set))
     check_seed(args.seed)
     folders = city_folders({"run": params})
+    parse_uncertain(params, str(args.params))  # checked like the rest; a run uses point values
     out = Path(args.out) if args.out else default_out("run")
     with OutputFolder(out, "run", getattr(args, "overwrite", False)) as folder:
         started = now_iso()

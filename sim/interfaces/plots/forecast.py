@@ -18,12 +18,17 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from sim.experiments.folders import atomic_path, write_text
+from sim.experiments.folders import write_text
 from sim.params import ParamError
 from sim.experiments.attainment import attainment, earliest_year
-from sim.interfaces.summary import fmt_value, is_share, summary_markdown, targets_in, wording
+from sim.interfaces.hinges import hinges_section, read_tables
+from sim.interfaces.plots.drivers import drivers_chart
+from sim.interfaces.plots.style import DPI
+from sim.interfaces.plots.style import save_figure as _save
+from sim.interfaces.plots.style import scenario_colours as _colours
+from sim.interfaces.plots.style import short_wording as _short_wording
+from sim.interfaces.summary import fmt_value, is_share, summary_markdown, targets_in
 
-DPI = 110
 FIGSIZE = (8.0, 4.6)
 OVERLAY_FIGSIZE = (8.0, 6.4)
 BAND_COLOUR = "#2b6cb0"
@@ -85,9 +90,17 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] 
             fan_chart(a, thresholds[thresholds["scenario"] == scenario], target, scenario, meta,
                       path)
             written.append(path)
-    _remove_stale(out, ("fan_*.png", "overlay_*.png"), written)
+    tables = read_tables(out)
+    if tables is not None:
+        for target in targets_in(annual):
+            path = out / f"drivers_{target}.png"
+            drivers_chart(att, target, order, tables, meta, path)
+            written.append(path)
+    _remove_stale(out, ("fan_*.png", "overlay_*.png", "drivers_*.png"), written)
     early = earliest_year(att, by=["scenario"])
-    write_text(summary_markdown(annual, att, early, meta, order, written + list(maps)),
+    fixed = bool((meta.get("assumptions") or {}).get("fixed", True))
+    hinges = hinges_section(targets_in(annual), att, order, tables, fixed)
+    write_text(summary_markdown(annual, att, early, meta, order, written + list(maps), hinges),
                out / "summary.md")
     return written
 
@@ -216,16 +229,6 @@ def _start_year(meta: dict, scenario: str) -> int | None:
         return None
 
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
-def _short_wording(meta: dict, target: str) -> str:
-    """The plan wording without Chinese characters, which the default fonts cannot draw."""
-    text = wording(meta, target)
-    head, sep, tail = text.partition(": ")
-    if sep and _CJK.search(head) and not _CJK.search(tail):
-        return tail
-    return _CJK.sub("", text).strip(" :")
 
 
 def _threshold_line(ax, annual: pd.DataFrame) -> None:
@@ -265,13 +268,6 @@ def _format_axes(ax, annual: pd.DataFrame, att: pd.DataFrame) -> None:
         ax.set_xlim(min(years) - 0.6, max(years) + 0.6)
 
 
-def _colours(n: int) -> list:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
-
-
 def _unique_slugs(names: list[str]) -> dict[str, str]:
     """File-name-safe, distinct versions of scenario names (deterministic)."""
     out: dict[str, str] = {}
@@ -283,13 +279,6 @@ def _unique_slugs(names: list[str]) -> dict[str, str]:
             slug = f"{base}-{k}"
         out[name] = slug
     return out
-
-
-def _save(fig: Figure, path: Path) -> None:
-    """PNG written atomically, so an interrupted draw never leaves a truncated figure."""
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI)
 
 
 def _remove_stale(out: Path, patterns: tuple[str, ...], keep: list[Path]) -> None:

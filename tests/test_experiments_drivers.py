@@ -1,0 +1,75 @@
+"""What decides a target, on synthetic data with a known answer: PRIM (EMA Workbench) recovers a
+planted box, the importance ranking and the value of information put the planted keys first,
+and the assumptions' share of the variance is about what was planted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.experiments.drivers import (assumption_share, focus_year, forecast_drivers, importance,
+                                     is_uncertain, met_box, value_of_information)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """Six keys uniform on [0, 1); the target is met iff x > 0.6 and y < 0.3."""
+    rng = np.random.default_rng(11)
+    x = pd.DataFrame(rng.random((400, 6)), columns=["a", "x", "b", "y", "c", "d"])
+    met = ((x["x"] > 0.6) & (x["y"] < 0.3)).to_numpy()
+    return x, met
+
+
+def test_prim_recovers_the_planted_box(planted):
+    x, met = planted
+    box = met_box(x, met)
+    assert box is not None
+    assert set(box.limits) == {"x", "y"}
+    assert box.coverage >= 0.9 and box.density >= 0.9
+    assert box.limits["x"][0] == pytest.approx(0.6, abs=0.05)
+    assert box.limits["y"][1] == pytest.approx(0.3, abs=0.05)
+
+
+def test_importance_and_value_of_information_rank_the_planted_keys_first(planted):
+    x, met = planted
+    assert set(importance(x, met).index[:2]) == {"x", "y"}
+    voi, noise = value_of_information(x, met)
+    assert set(voi.index[:2]) == {"x", "y"}
+    assert voi[["x", "y"]].min() > 2 * noise > 0
+    assert voi.drop(["x", "y"]).max() < voi[["x", "y"]].min()
+
+
+def test_assumption_share_is_near_the_planted_share():
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame(rng.random((400, 5)), columns=list("abcde"))
+    signal = 3 * x["a"]                              # variance 0.75
+    value = signal + rng.normal(0, 0.5, len(x))      # chance: variance 0.25 -> share 0.75
+    assert 0.55 <= assumption_share(x, value) <= 0.85
+    assert assumption_share(x, rng.normal(0, 1, len(x))) < 0.1  # nothing to explain
+
+
+def test_settled_verdicts_get_no_drivers_and_the_focus_year_is_the_first_likely_one():
+    assert not is_uncertain(np.array([True] * 49 + [False]))
+    assert not is_uncertain(np.array([False] * 48 + [True] * 2))
+    assert is_uncertain(np.array([True] * 10 + [False] * 40))
+    att = pd.DataFrame({"year": [2022, 2023, 2024], "p_met": [0.2, 0.6, 0.9]})
+    assert focus_year(att) == 2023
+    assert focus_year(att.assign(p_met=[0.1, 0.3, 0.3])) == 2024
+
+
+def test_forecast_drivers_write_one_row_per_key_of_each_uncertain_cell(planted):
+    x, met = planted
+    n = len(x)
+    annual = pd.DataFrame({"scenario": "s", "target": "T1", "year": 2025, "replicate": range(n),
+                           "value": met.astype(float) + x["x"].to_numpy(), "met": met})
+    att = pd.DataFrame({"scenario": ["s"], "target": ["T1"], "year": [2025],
+                        "p_met": [met.mean()]})
+    tables = forecast_drivers(annual, {"s": x}, att)
+    d = tables["drivers"]
+    assert list(d.columns) == ["scenario", "target", "year", "key", "importance", "low", "high",
+                               "coverage", "density"]
+    assert set(d.dropna(subset=["low"])["key"]) == {"x", "y"}   # empty bounds: not in the box
+    assert set(d["key"].head(2)) == {"x", "y"}
+    assert tables["value_of_information"]["key"].nunique() == 6
+    assert tables["chance_vs_assumptions"]["share_assumptions"].iloc[0] > 0.5
