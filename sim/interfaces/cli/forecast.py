@@ -15,8 +15,10 @@ from sim.experiments.seeds import SEED_METHOD, replicate_seed, replicate_seeds
 from sim.interfaces.cli.common import city_folders, write_district_answers
 from sim.params import BASELINE_PATH, MISSING, ParamError, Params, load_params, parse_set_options
 
-FORECAST_FILES = ["annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
-                  "districts_attainment.csv", "district_cells.parquet"]
+FORECAST_FILES = ["annual.parquet", "runs.csv", "attainment.csv", "earliest_year.csv",
+                  "districts.parquet", "districts_attainment.csv", "district_cells.parquet",
+                  "report.html", "report.pdf"]
+
 
 
 def command(args) -> int:
@@ -28,7 +30,8 @@ def command(args) -> int:
     """
     from sim.experiments.folders import OutputFolder, default_out, manifest, now_iso, write_csv, write_parquet
     from sim.interfaces.plots.forecast import draw_forecast
-    from sim.experiments.attainment import attainment, earliest_year
+    from sim.experiments.attainment import attainment, earliest_year, rounded
+    from sim.interfaces.report_files import write_report
 
     # -- validate every input before any work or any file ---------------------------------------
     replicates = DEFAULT_REPLICATES if args.replicates is None else args.replicates
@@ -53,7 +56,8 @@ def command(args) -> int:
         att = sort_by_scenario(attainment(annual, by=["scenario"]), order)
         early = sort_by_scenario(earliest_year(att, by=["scenario"]), order)
         write_parquet(annual, new / "annual.parquet")
-        write_csv(att, new / "attainment.csv")
+        write_csv(annual, new / "runs.csv")  # the same rows, for spreadsheets
+        write_csv(rounded(att), new / "attainment.csv")
         write_csv(early, new / "earliest_year.csv")
         maps = write_districts(new, scenarios, by_district, replicate_seed(args.seed, 0))
         meta = manifest(
@@ -71,12 +75,14 @@ def command(args) -> int:
         )
         figures = draw_forecast(new, annual, meta, maps)
         meta["finished"] = now_iso()
+        write_report(new, meta)
         folder.commit(meta, FORECAST_FILES)
 
     _print_earliest(early)
-    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, districts.parquet, "
-          f"districts_attainment.csv, district_cells.parquet, summary.md, "
-          f"{len(figures) + len(maps)} figures, manifest.json ({elapsed:.0f} s of simulation)")
+    print(f"wrote {out}/: report.html, report.pdf, summary.md, annual.parquet, runs.csv, "
+          f"attainment.csv, earliest_year.csv, districts.parquet, districts_attainment.csv, "
+          f"district_cells.parquet, {len(figures) + len(maps)} figures, manifest.json "
+          f"({elapsed:.0f} s of simulation)")
     return 0
 
 

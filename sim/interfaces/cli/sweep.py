@@ -10,6 +10,22 @@ from sim.interfaces.cli.common import city_folders, executor_options, fresh_out,
 from sim.interfaces.plots.sweep import plot_sweep
 
 
+def write_sweep_answer(out: Path) -> list[str]:
+    """summary.md and the report of a finished sweep folder; returns the answer's lines."""
+    import pandas as pd
+
+    from sim.experiments.folders import write_text
+    from sim.experiments.sweep import read_definition
+    from sim.interfaces.report_files import write_report
+    from sim.interfaces.sweep_report import print_lines, sweep_summary_markdown
+
+    att = pd.read_csv(out / "attainment.csv")
+    d = read_definition(out)
+    write_text(sweep_summary_markdown(att, d, d.get("name", out.name)), out / "summary.md")
+    write_report(out)
+    return print_lines(att, d["keys"]) if not att.empty else []
+
+
 def command(args) -> int:
     """``skills-sim sweep``: validate everything first, so bad input writes nothing."""
     sweep = load_sweep(args.sweep)
@@ -17,16 +33,28 @@ def command(args) -> int:
     executor, scheduler = executor_options(args)
     out = study_out(args, "sweep")
     fresh_out(args, out)
-    result = guard_study(
-        "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
-        lambda: run_sweep(sweep, out, workers=args.workers, executor=executor, scheduler=scheduler,
-                          log=say))
+    try:
+        result = guard_study(
+            "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
+            lambda: run_sweep(sweep, out, workers=args.workers, executor=executor,
+                              scheduler=scheduler, log=say))
+    except KeyboardInterrupt:
+        kept = len(list((out / "parts" / "annual").glob("p*.parquet")))
+        print(f"skills-sim sweep: interrupted; {kept} of {sweep.n_runs} runs are kept in "
+              f"{out}/parts. Run the same command again to resume: finished runs are not "
+              "repeated.", file=sys.stderr)
+        return 130
     if result is None:
         return 1
     plot_sweep(out)
+    answer = write_sweep_answer(out)
     ok = result.n_runs - result.failed
-    print(f"{ok} of {result.n_runs} runs done ({result.ran} this time). Wrote {out}/annual.parquet, "
-          "attainment.csv, failures.csv, manifest.json and sweep_*.png")
+    print(f"{ok} of {result.n_runs} runs done ({result.ran} this time). Wrote {out}/report.html, "
+          "report.pdf, summary.md, annual.parquet, attainment.csv, failures.csv, manifest.json "
+          "and sweep_*.png")
+    if answer:
+        print("which setting first meets each target (P(met) >= 50 %):")
+        print("\n".join(f"  {line}" for line in answer))
     if result.failed:
         print(f"{result.failed} run(s) failed: see {out}/failures.csv; re-running the same command "
               "retries them", file=sys.stderr)
