@@ -38,6 +38,12 @@ def _study_options(p: argparse.ArgumentParser, cluster: bool) -> None:
         p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
     p.add_argument("--out", help="output folder (default: a new folder under results/); "
                                  "re-running on the same folder resumes")
+    _overwrite_option(p)
+
+
+def _overwrite_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an --out folder made by another command or holding other files")
 
 
 def _version() -> str:

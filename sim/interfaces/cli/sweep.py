@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from sim.experiments.sweep import run_sweep
 from sim.experiments.sweep_file import load_sweep
