@@ -182,6 +182,9 @@ def _add_calibrate(sub, set_help: str) -> None:
                    help="worker processes (default: min(seeds, cores))")
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
+    p.add_argument("--out", help="output folder (default: a new folder under results/); "
+                                 "re-running on the same folder resumes")
+    _overwrite_option(p)
     p.set_defaults(func=_command("calibrate"))
 
 
