@@ -34,17 +34,10 @@ def command(args) -> int:
     executor, scheduler = executor_options(args)
     out = study_out(args, "sweep")
     fresh_out(args, out)
-    try:
-        result = guard_study(
-            "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
-            lambda: run_sweep(sweep, out, workers=args.workers, executor=executor,
-                              scheduler=scheduler, log=say))
-    except KeyboardInterrupt:
-        kept = len(list((out / "parts" / "annual").glob("p*.parquet")))
-        print(f"skills-sim sweep: interrupted; {kept} of {sweep.n_runs} runs are kept in "
-              f"{out}/parts. Run the same command again to resume: finished runs are not "
-              "repeated.", file=sys.stderr)
-        return 130
+    result = guard_study(
+        "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
+        lambda: run_sweep(sweep, out, workers=args.workers, executor=executor,
+                          scheduler=scheduler, log=say))
     if result is None:
         return 1
     plot_sweep(out)
