@@ -49,6 +49,8 @@ def figure_caption(name: str) -> str:
         target, _, scenario = rest.partition("_")
         return (f"{target}, scenario '{scenario}': median, 50 % and 90 % of replicates; red "
                 "dashes: the plan's threshold; P(met) by year along the top.")
+    if kind == "map":
+        return f"Map of {rest.replace('_', ' ')} by district: the last year's median."
     return stem
 
 
@@ -56,7 +58,7 @@ def _forecast(out: Path, meta: dict) -> Report:
     annual = read_annual(out)
     order = scenario_order(annual, meta)
     names = (sorted(out.glob("overview_*.png")) + sorted(out.glob("overlay_*.png"))
-             + sorted(out.glob("fan_*.png"), key=_target_key))
+             + sorted(out.glob("fan_*.png"), key=_target_key) + sorted(out.glob("map_*.png")))
     return forecast_report(annual, meta, order, [(figure_caption(p.name), p) for p in names])
 
 

@@ -139,6 +139,8 @@ EXAMPLES = {
                   "--out results/calib"],
     "check": ["skills-sim check params/scenarios/plan.toml",
               "skills-sim check experiments/platform_launch.toml"],
+    "init-city": ["skills-sim init-city cities/my-city",
+                  "skills-sim init-city cities/my-city --params params/scenarios/plan.toml --seed 3"],
     "dashboard": ["skills-sim dashboard", "skills-sim dashboard --persons-per-agent 10 --no-browser"],
 }
 
