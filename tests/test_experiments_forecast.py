@@ -75,17 +75,20 @@ def annual(forecast_dir):
 def test_p_met_is_share_of_replicates_meeting_the_target(forecast_dir, annual):
     assert (annual["met"] == (annual["value"] >= annual["threshold"])).all()
     att = pd.read_csv(forecast_dir / "attainment.csv")
+    # The sweep's columns too (threshold, n_runs); CSV numbers rounded to 4 decimals.
     assert list(att.columns) == ["scenario", "target", "year", "p_met", "median",
-                                 "q05", "q25", "q75", "q95"]
+                                 "q05", "q25", "q75", "q95", "threshold", "n_runs"]
     groups = annual.groupby(["scenario", "target", "year"])
     assert len(att) == groups.ngroups > 0
     for _, row in att.iterrows():
         g = groups.get_group((row["scenario"], row["target"], row["year"]))
-        assert sorted(g["replicate"]) == list(range(REPLICATES))
-        assert row["p_met"] == pytest.approx(sum(bool(m) for m in g["met"]) / len(g), abs=1e-12)
-        assert row["median"] == pytest.approx(np.median(g["value"]), rel=1e-12)
-        assert row["q05"] == pytest.approx(np.quantile(g["value"], 0.05), rel=1e-12)
-        assert row["q95"] == pytest.approx(np.quantile(g["value"], 0.95), rel=1e-12)
+        assert sorted(g["replicate"]) == list(range(REPLICATES)) and row["n_runs"] == REPLICATES
+        assert row["threshold"] == pytest.approx(g["threshold"].iloc[0], abs=5e-5)
+        assert row["p_met"] == pytest.approx(sum(bool(m) for m in g["met"]) / len(g), abs=5e-5)
+        assert row["median"] == pytest.approx(np.median(g["value"]), abs=5e-5)
+        assert row["q05"] == pytest.approx(np.quantile(g["value"], 0.05), abs=5e-5)
+        assert row["q95"] == pytest.approx(np.quantile(g["value"], 0.95), abs=5e-5)
+        assert row["p_met"] == round(row["p_met"], 4) and row["median"] == round(row["median"], 4)
         assert row["q05"] <= row["q25"] <= row["median"] <= row["q75"] <= row["q95"]
 
 
@@ -166,10 +169,11 @@ def _assert_png(path: Path) -> None:
 def test_every_figure_is_a_readable_png_one_per_target_and_scenario(forecast_dir, annual):
     targets = sorted(annual["target"].unique())
     scenarios = annual["scenario"].unique()
-    expected = {f"overlay_{t}.png" for t in targets}
+    expected = {f"overlay_{t}.png" for t in targets}  # several scenarios: overlays too
     expected |= {f"fan_{t}_{s}.png" for t in targets for s in scenarios}
     expected |= {f"map_{i}.png" for i in MAP_INDICATORS}  # answers by district
     expected |= {f"drivers_{t}.png" for t in targets}  # P(met) beside what decides it
+    expected |= {f"overview_{s}.png" for s in scenarios}  # P(met) by target x year
     pngs = {p.name for p in forecast_dir.glob("*.png")}
     assert pngs == expected
     for name in pngs:

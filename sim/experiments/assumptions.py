@@ -91,3 +91,17 @@ def with_assumptions(params: Params, values: dict, source: str) -> Params:
     or lever that sets a ranged key fixes it, and the draw gives way)."""
     mine = {k: v for k, v in values.items() if k in params.uncertain}
     return params.override(mine, source=source) if mine else params
+
+
+def forecast_draws(scenarios: dict[str, Params], sources: list[str], replicates: int,
+                   master_seed: int, fixed: bool = False
+                   ) -> tuple[dict[str, list[Factor]], pd.DataFrame, bool]:
+    """What a forecast draws: each scenario's ranged factors (checked), the draws table, and
+    whether the assumptions are held at their point values (asked, or nothing is ranged)."""
+    from sim.experiments.ranges import parse_uncertain
+
+    ranged = {name: parse_uncertain(p, src) for (name, p), src in zip(scenarios.items(), sources)}
+    fixed = bool(fixed) or not any(ranged.values())
+    draws = (fixed_values(scenarios, ranged, replicates) if fixed
+             else draw_assumptions(ranged, replicates, master_seed))
+    return ranged, draws, fixed

@@ -19,7 +19,18 @@ def attainment(annual: pd.DataFrame, by: list[str] | tuple[str, ...] = ("scenari
     out["median"] = grouped["value"].median()
     for name, q in QUANTILES.items():
         out[name] = grouped["value"].quantile(q)
+    # Forecast and sweep tables share these columns: the threshold the runs were judged
+    # against (a scenario or sweep point may move it) and how many runs P(met) rests on.
+    out["threshold"] = grouped["threshold"].first()
+    out["n_runs"] = grouped["met"].size().astype("int64")
     return out.reset_index()
+
+
+def rounded(att: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
+    """The table as written to CSV: probabilities and values to ``decimals`` places (a share's
+    0.1 % and a count's fraction of a person are beyond the model's precision anyway)."""
+    cols = ["p_met", "median", *QUANTILES, "threshold"]
+    return att.round({c: decimals for c in cols if c in att})
 
 
 def earliest_year(att: pd.DataFrame, by: list[str] | tuple[str, ...] = ("scenario",)) -> pd.DataFrame:

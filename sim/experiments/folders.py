@@ -122,6 +122,7 @@ def manifest(command: str, params: dict[str, Any], seeds: Any, started: str, **e
         "package_version": dist_version("skills-sim") or "0+unknown",
         "git_commit": git_commit(),
         "python": platform.python_version(),
+        "versions": library_versions(),
         "started": started,
         "finished": now_iso(),
         "seeds": seeds,
@@ -140,6 +141,9 @@ def _run_setting(params: dict[str, Any], key: str) -> Any:
         if isinstance(value, dict) and (found := _run_setting(value, key)) is not None:
             return found
     return None
+def library_versions() -> dict[str, str | None]:
+    """Versions of the libraries whose behaviour the numbers depend on."""
+    return {name: dist_version(name) for name in ("mesa", "numpy", "pandas", "pyarrow", "scipy")}
 
 
 def default_out(command: str) -> Path:

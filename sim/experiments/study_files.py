@@ -12,6 +12,25 @@ from sim.params import (MISSING, ParamError, Params, check_keys, dotted_keys, lo
                         pydantic_error, read_toml)
 
 
+STUDY_COMMANDS = {
+    "a sweep file": "run it with: skills-sim sweep FILE",
+    "a sensitivity file": "run it with: skills-sim sensitivity FILE",
+    "an optimize file": "run it with: skills-sim optimize FILE",
+    "a parameter file": "run it with: skills-sim forecast FILE (or skills-sim run FILE)",
+}
+
+
+def _file_kind(raw: dict) -> str | None:
+    """What kind of input file a parsed TOML looks like, from its top-level tables."""
+    for table, kind in (("sweep", "a sweep file"), ("sensitivity", "a sensitivity file"),
+                        ("optimize", "an optimize file")):
+        if table in raw:
+            return kind
+    if "run" in raw or "targets" in raw or "base" in raw:
+        return "a parameter file"
+    return None
+
+
 def read_study_table(path: str | Path, name: str, schema, model_level=None):
     """Read a study file (sweep, sensitivity, optimize) that holds one ``[name]`` table.
 
@@ -21,9 +40,16 @@ def read_study_table(path: str | Path, name: str, schema, model_level=None):
     path = Path(path)
     source = str(path)
     raw = read_toml(path)
+    if name not in raw:
+        kind = _file_kind(raw)
+        if kind:  # another command's file: say which command reads it
+            raise ParamError(source, "<file>", MISSING,
+                             f"this is {kind}, not a {name} file (which holds one [{name}] "
+                             "table); " + STUDY_COMMANDS.get(kind, ""))
     for key, value in raw.items():
         if key != name:
-            raise ParamError(source, key, value,
+            shown = f"[{key}] table" if isinstance(value, dict) else value
+            raise ParamError(source, key, shown,
                              f"unknown key; a {name} file holds one [{name}] table and nothing else")
     if name not in raw:
         raise ParamError(source, name, MISSING, "required table is missing")

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.experiments.attainment import attainment
+from sim.experiments.attainment import attainment, rounded
 from sim.experiments.folders import (FolderLock, atomic_path, begin_update, canonical_json,
                                      manifest, now_iso, recorded_study, write_csv, write_json,
                                      write_manifest, write_parquet, write_text)
@@ -287,7 +287,7 @@ def finalize(out: str | Path) -> dict[str, int]:
                     writer.write_table(t.cast(schema))
                 annual = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
                 att = _point_attainment(annual, keys)
-                att.to_csv(csv, header=header, index=False)
+                rounded(att).to_csv(csv, header=header, index=False)
                 header = False
             if header:  # no finished run at all: still a readable, empty table
                 pd.DataFrame(columns=["point", *keys, "scenario", "target", "year", "p_met",
@@ -317,9 +317,6 @@ def _point_attainment(annual: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     first = annual.iloc[0]
     for i, key in enumerate(keys):
         att.insert(1 + i, key, first[key])
-    thresholds = annual.groupby(["target", "year"])["threshold"].first()
-    att["threshold"] = [thresholds[(t, y)] for t, y in zip(att["target"], att["year"])]
-    att["n_runs"] = annual["replicate"].nunique()
     return att
 
 

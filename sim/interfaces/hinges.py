@@ -152,3 +152,14 @@ def drivers_for_figure(tables: dict | None, scenario: str, target: str, year: in
     cell = d[(d["scenario"] == scenario) & (d["target"] == target) & (d["year"] == year)]
     return cell.sort_values("importance", ascending=False, kind="mergesort").head(n)
 
+
+
+def hinges_by_target(targets: list[str], att: pd.DataFrame, order: list[str],
+                     tables: dict | None, fixed: bool) -> dict[str, dict[str, str]]:
+    """``{scenario: {target: sentence}}``: the summary's sentences for the report's "hinges on"
+    column (empty when the assumptions were fixed or no drivers were computed)."""
+    if tables is None or fixed:
+        return {}
+    descriptions = parameter_descriptions()
+    return {s: {t: target_sentence(t, s, att, tables, descriptions) + share_sentence(t, s, tables)
+                for t in targets} for s in order}

@@ -140,6 +140,7 @@ class Target:
     definition: str
     threshold_key: str
     compute: Callable  # (model, year) -> value, or None when the year has no observation
+    unit: str = ""  # what the value counts, for axis labels ("" = a share, drawn in %)
 
 
 def major_match_share(model: SkillsModel, year: int) -> float | None:
@@ -200,6 +201,7 @@ TARGETS: dict[str, Target] = {
             "(sectors with class 'leading' or 'emerging'). Seat-weighted, from admissions.",
             "T1_major_match_share",
             major_match_share,
+            "% of entrants",
         ),
         Target(
             "T2",
@@ -208,6 +210,7 @@ TARGETS: dict[str, Target] = {
             "sponsor and a partner school filled with at least min_class_size students.",
             "T2_order_classes",
             _flow("order_classes.opened"),
+            "classes opened per year",
         ),
         Target(
             "T3",
@@ -216,6 +219,7 @@ TARGETS: dict[str, Target] = {
             "another), counted when hired; persons.",
             "T3_talent_delivered",
             _flow("order_classes.delivered", persons=True),
+            "persons hired per year",
         ),
         Target(
             "T4",
@@ -224,6 +228,7 @@ TARGETS: dict[str, Target] = {
             "veterans, limited by schools', bases' and leading firms' capacity.",
             "T4_social_training",
             _flow("social_training.person_times"),
+            "person-times per year",
         ),
         Target(
             "T5",
@@ -232,6 +237,7 @@ TARGETS: dict[str, Target] = {
             "employees in enterprise new-type apprenticeship; persons.",
             "T5_apprentices",
             _flows("apprentices.started_students", "apprentices.started_employees", persons=True),
+            "apprentices started per year",
         ),
         Target(
             "T6",
@@ -240,6 +246,7 @@ TARGETS: dict[str, Target] = {
             "the year, including those running before the plan.",
             "T6_pilot_majors",
             _year_end("certificates.pilot_majors"),
+            "pilot majors at year end",
         ),
         Target(
             "T7",
@@ -248,6 +255,7 @@ TARGETS: dict[str, Target] = {
             "operation at the end of the year, including those built before the plan.",
             "T7_training_bases",
             _year_end("training_bases.in_operation"),
+            "training bases at year end",
         ),
         Target(
             "T8",
@@ -256,6 +264,7 @@ TARGETS: dict[str, Target] = {
             "the year (cumulative).",
             "T8_demonstration_combos",
             _year_end("combos.certified_total"),
+            "combos certified (cumulative)",
         ),
         Target(
             "T9",
@@ -266,13 +275,42 @@ TARGETS: dict[str, Target] = {
             "study or not employed are in neither count.",
             "T9_local_employment_share",
             local_employment_share,
+            "% of employed graduates",
         ),
     ]
 }
 
 
+def collector_reporters() -> dict[str, Callable]:
+    """Everything the model's DataCollector records: the monthly indicators and the targets."""
+    return {**reporters(), **target_reporters()}
+
+
+def target_reporters() -> dict[str, Callable]:
+    """DataCollector reporters ``T1`` ... ``T9`` and ``T1_met`` ...: each target's value in the
+    last complete year (the current one in December) and whether it meets the threshold; NaN
+    and None before the first year is complete. So ``mesa.batch_run`` returns the targets."""
+    out: dict[str, Callable] = {}
+    for t in TARGETS.values():
+        out[t.id] = partial(_target_value, t)
+        out[f"{t.id}_met"] = partial(_target_met, t)
+    return out
+
+
+def _target_value(t: Target, model: SkillsModel) -> float:
+    year = model.year if model.month == 12 else model.year - 1
+    value = t.compute(model, year) if year >= model.p.run.start_year else None
+    return float("nan") if value is None else float(value)
+
+
+def _target_met(t: Target, model: SkillsModel) -> bool | None:
+    value = _target_value(t, model)
+    return None if np.isnan(value) else bool(value >= getattr(model.p.targets, t.threshold_key))
+
+
 def target_definitions() -> dict[str, dict[str, str]]:
-    return {k: {"plan": t.plan_wording, "definition": t.definition} for k, t in TARGETS.items()}
+    return {k: {"plan": t.plan_wording, "definition": t.definition, "unit": t.unit}
+            for k, t in TARGETS.items()}
 
 
 ANNUAL_COLUMNS = ["scenario", "replicate", "seed", "year", "target", "value", "threshold", "met"]

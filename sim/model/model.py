@@ -162,7 +162,7 @@ class SkillsModel(mesa.Model):
         self.calendar = build_calendar(params, self.programmes)
 
         self.indicators = indicators.month_end(self, {})
-        self.datacollector = mesa.DataCollector(model_reporters=indicators.reporters())
+        self.datacollector = mesa.DataCollector(model_reporters=indicators.collector_reporters())
         self.running = True
 
     # -- the step ---------------------------------------------------------------------------
@@ -212,9 +212,17 @@ class SkillsModel(mesa.Model):
         """The year's indicators by district in the ``districts.parquet`` schema."""
         return districts.district_table(self)
 
+    def plot(self):
+        """A figure of this run's targets by year against their thresholds (for a notebook)."""
+        from sim.model.quicklook import plot_run
+
+        return plot_run(self.annual(), f"scenario '{self.scenario}', seed {self.seed}: the "
+                                       "plan's targets by year")
+
     def monthly(self) -> pd.DataFrame:
         """Monthly indicators in the tidy ``monthly.parquet`` schema."""
-        wide = self.datacollector.get_model_vars_dataframe()
+        # The monthly indicators only: the target reporters are annual (see annual()).
+        wide = self.datacollector.get_model_vars_dataframe()[list(indicators.reporters())]
         wide.insert(0, "date", pd.to_datetime([f"{y}-{m:02d}-01" for y, m in self.dates]))
         long = wide.melt(id_vars="date", var_name="indicator", value_name="value")
         long.insert(0, "seed", self.seed)

@@ -9,15 +9,13 @@ one executor and calls ``map`` per batch.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator
-
-from tqdm import tqdm
 
 from sim.experiments.executors.base import (Executor, ExecutorError, Job, Outcome, default_workers,
                                             execute)
 from sim.experiments.executors.dask_cluster import DaskExecutor
 from sim.experiments.executors.local import LocalExecutor
+from sim.experiments.progress import progress_bar
 from sim.experiments.runner import RunResult
 
 __all__ = ["Job", "execute", "default_workers", "ExecutorError", "Executor", "LocalExecutor",
@@ -50,15 +48,14 @@ def run_jobs(
     """Yield ``(job, result)`` as runs finish, on ``workers`` processes (1 = in this process).
 
     ``executor="dask"`` sends the jobs to the cluster whose scheduler listens at ``scheduler``.
-    ``initial`` runs count as already done on the progress bar (a resumed sweep). With
+    ``initial`` runs count as already done on the progress bar (a resumed sweep). ``progress``:
+    None = a bar on a terminal and log lines on stderr otherwise, True = a bar, "log" = lines,
+    False = silent. With
     ``return_exceptions`` a job that raised yields ``(job, exception)`` instead of stopping the
     whole batch, so one bad point does not cost the others. ``fn`` replaces :func:`execute` as
     what a worker calls per job (a module-level function, so workers can import it).
     """
     jobs = iter(jobs)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    with tqdm(total=total, initial=initial, desc=desc, unit="run", disable=not progress,
-              file=sys.stderr, smoothing=0.1) as bar:
+    with progress_bar(total, desc, progress, initial) as bar:
         with make_executor(executor, workers, scheduler) as ex:
             yield from ex.map(jobs, fn, bar, return_exceptions)

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 try:
-    from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError
+    from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, ParamError, dist_version
 except KeyboardInterrupt:  # Ctrl-C while the command is still starting: no import traceback
     print("skills-sim: interrupted", file=sys.stderr)
     raise SystemExit(130) from None
@@ -33,9 +33,11 @@ def _study_options(p: argparse.ArgumentParser, cluster: bool) -> None:
     """--workers and a resumable --out; with ``cluster``, --executor and --scheduler too."""
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     if cluster:
-        p.add_argument("--executor", choices=["local", "dask"], default="local")
+        p.add_argument("--executor", choices=["local", "dask"], default="local",
+                       help="where runs go: this machine's processes or a Dask cluster")
         p.add_argument("--scheduler", help="Dask scheduler address, with --executor dask")
-    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    p.add_argument("--out", help="output folder (default: a new folder under results/); "
+                                 "re-running on the same folder resumes")
     _overwrite_option(p)
 
 
@@ -44,16 +46,22 @@ def _overwrite_option(p: argparse.ArgumentParser) -> None:
                    help="replace an --out folder made by another command or holding other files")
 
 
+def _version() -> str:
+    return dist_version("skills-sim") or "0+unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skills-sim",
         description="Agent-based forecast of a city's industry-education integration plan.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     set_help = "override a parameter with a dotted key, e.g. --set budget.total_yuan=2.5e8"
 
     p = sub.add_parser("run", help="one simulation to the horizon")
-    p.add_argument("params", nargs="?", default=str(BASELINE_PATH), help="parameter file")
+    p.add_argument("params", nargs="?", default=str(BASELINE_PATH),
+                   help="parameter file (default: params/baseline.toml)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
@@ -62,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("forecast", help="Monte Carlo forecast of every target")
     p.add_argument("params", nargs="*", default=[str(BASELINE_PATH)],
-                   help="parameter files; several = scenarios compared side by side")
-    p.add_argument("--replicates", type=int, default=None, help="replicates per scenario")
+                   help="parameter files; several = scenarios compared side by side "
+                        "(default: params/baseline.toml)")
+    p.add_argument("--replicates", type=int, default=None,
+                   help="replicates per scenario (default 50)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--fixed-assumptions", action="store_true",
@@ -91,10 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
     _study_options(p, cluster=False)
     p.set_defaults(func=_command("optimize"))
 
-    p = sub.add_parser("plot", help="redraw the figures of a finished run, forecast or sweep")
-    p.add_argument("dir", help="output folder")
-    p.set_defaults(func=_command("plot"))
-
     _add_calibrate(sub, set_help)
 
     p = sub.add_parser("init-city", help="write a city folder (the synthetic city) to edit")
@@ -109,8 +115,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=_command("check"))
 
+    _add_plot_and_report(sub)
     _add_dashboard(sub)
+    _add_defaults_and_examples(sub)
     return parser
+
+
+EXAMPLES = {
+    "run": ["skills-sim run", "skills-sim run params/scenarios/plan.toml --seed 3",
+            "skills-sim run --set run.persons_per_agent=10 --out results/quick"],
+    "forecast": ["skills-sim forecast",
+                 "skills-sim forecast params/scenarios/status_quo.toml params/scenarios/plan.toml",
+                 "skills-sim forecast --replicates 200 --out results/final",
+                 "skills-sim forecast --replicates 8 --set run.persons_per_agent=10  # a quick look"],
+    "sweep": ["skills-sim sweep experiments/platform_launch.toml",
+              "skills-sim sweep experiments/funding_x_subsidy.toml --out results/fx  # resumable",
+              "skills-sim sweep experiments/screening_lhs.toml --executor dask "
+              "--scheduler tcp://10.0.0.5:8786"],
+    "sensitivity": ["skills-sim sensitivity experiments/sensitivity_levers.toml"],
+    "optimize": ["skills-sim optimize experiments/optimize_budget.toml"],
+    "plot": ["skills-sim plot results/forecast-20260101-120000"],
+    "report": ["skills-sim report results/forecast-20260101-120000"],
+    "calibrate": ["skills-sim calibrate params/calibration/national_statistics.csv "
+                  "--fit labour_market.further_study_secondary=1:3 --trials 40 "
+                  "--out results/calib"],
+    "check": ["skills-sim check params/scenarios/plan.toml",
+              "skills-sim check experiments/platform_launch.toml"],
+    "init-city": ["skills-sim init-city cities/my-city",
+                  "skills-sim init-city cities/my-city --params params/scenarios/plan.toml --seed 3"],
+    "dashboard": ["skills-sim dashboard", "skills-sim dashboard --persons-per-agent 10 --no-browser"],
+}
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows every option's default (unless its help already says it), keeps the examples'
+    line breaks, and never prints an absolute path of this machine as a default."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default in (None, False, argparse.SUPPRESS)
+                or isinstance(default, list) or action.nargs == 0):
+            return text
+        if str(default) == str(BASELINE_PATH):
+            default = "params/baseline.toml"
+        return f"{text} (default: {default})"
+
+
+def _add_defaults_and_examples(sub) -> None:
+    for name, p in sub.choices.items():
+        p.formatter_class = _HelpFormatter
+        if name in EXAMPLES and not p.epilog:
+            p.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
 
 
 def _add_calibrate(sub, set_help: str) -> None:
@@ -130,9 +186,19 @@ def _add_calibrate(sub, set_help: str) -> None:
                    help="worker processes (default: min(seeds, cores))")
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
-    p.add_argument("--out", help="output folder; re-running on the same folder resumes")
+    p.add_argument("--out", help="output folder (default: a new folder under results/); "
+                                 "re-running on the same folder resumes")
     _overwrite_option(p)
     p.set_defaults(func=_command("calibrate"))
+
+
+def _add_plot_and_report(sub) -> None:
+    p = sub.add_parser("plot", help="redraw the figures of a finished run, forecast or sweep")
+    p.add_argument("dir", help="output folder")
+    p.set_defaults(func=_command("plot"))
+    p = sub.add_parser("report", help="write report.html and report.pdf of a forecast or sweep")
+    p.add_argument("dir", help="a finished forecast or sweep folder")
+    p.set_defaults(func=_command("report"))
 
 
 def _add_dashboard(sub) -> None:

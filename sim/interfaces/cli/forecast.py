@@ -7,19 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.assumptions import ASSUMPTION_METHOD, draw_assumptions, fixed_values
+from sim.experiments.assumptions import ASSUMPTION_METHOD, forecast_draws
 from sim.experiments.executors import default_workers
 from sim.experiments.forecast import (DEFAULT_REPLICATES, forecast_tables, scenario_names,
                                       sort_by_scenario)
 from sim.experiments.limits import check_replicates, check_seed, check_workers
-from sim.experiments.ranges import parse_uncertain
 from sim.experiments.seeds import SEED_METHOD, replicate_seed, replicate_seeds
 from sim.interfaces.cli.common import city_folders, write_district_answers
 from sim.params import BASELINE_PATH, MISSING, ParamError, Params, load_params, parse_set_options
 
-FORECAST_FILES = ["annual.parquet", "attainment.csv", "earliest_year.csv", "assumptions.parquet",
-                  "drivers.csv", "value_of_information.csv", "chance_vs_assumptions.csv",
-                  "districts.parquet", "districts_attainment.csv", "district_cells.parquet"]
+FORECAST_FILES = ["annual.parquet", "runs.csv", "attainment.csv", "earliest_year.csv",
+                  "assumptions.parquet", "drivers.csv", "value_of_information.csv",
+                  "chance_vs_assumptions.csv", "districts.parquet", "districts_attainment.csv",
+                  "district_cells.parquet", "report.html", "report.pdf"]
+
 
 
 def command(args) -> int:
@@ -31,7 +32,10 @@ def command(args) -> int:
     """
     from sim.experiments.folders import OutputFolder, default_out, manifest, now_iso, write_csv, write_parquet
     from sim.interfaces.plots.forecast import draw_forecast
-    from sim.experiments.attainment import attainment, earliest_year
+    from sim.experiments.attainment import attainment, earliest_year, rounded
+    from sim.interfaces.hinges import hinges_by_target, read_tables
+    from sim.interfaces.report_files import write_report
+    from sim.interfaces.summary import targets_in
 
     # -- validate every input before any work or any file ---------------------------------------
     replicates = DEFAULT_REPLICATES if args.replicates is None else args.replicates
@@ -45,10 +49,8 @@ def command(args) -> int:
     folders = city_folders(scenarios)
     out = Path(args.out) if args.out else default_out("forecast")
 
-    ranged = {name: parse_uncertain(p, path) for (name, p), path in zip(scenarios.items(), paths)}
-    fixed = bool(args.fixed_assumptions) or not any(ranged.values())
-    draws = (fixed_values(scenarios, ranged, replicates) if fixed
-             else draw_assumptions(ranged, replicates, args.seed))
+    ranged, draws, fixed = forecast_draws(scenarios, paths, replicates, args.seed,
+                                          args.fixed_assumptions)
 
     with OutputFolder(out, "forecast", getattr(args, "overwrite", False)) as folder:
         started, t0 = now_iso(), time.perf_counter()
@@ -64,7 +66,8 @@ def command(args) -> int:
         att = sort_by_scenario(attainment(annual, by=["scenario"]), order)
         early = sort_by_scenario(earliest_year(att, by=["scenario"]), order)
         write_parquet(annual, new / "annual.parquet")
-        write_csv(att, new / "attainment.csv")
+        write_csv(annual, new / "runs.csv")  # the same rows, for spreadsheets
+        write_csv(rounded(att), new / "attainment.csv")
         write_csv(early, new / "earliest_year.csv")
         maps = write_districts(new, scenarios, by_district, replicate_seed(args.seed, 0))
         write_parquet(draws, new / "assumptions.parquet")
@@ -88,14 +91,18 @@ def command(args) -> int:
                                     for name, factors in ranged.items()}},
         )
         figures = draw_forecast(new, annual, meta, maps)
+        meta["hinges_on"] = hinges_by_target(targets_in(annual), att, order, read_tables(new),
+                                             fixed)
         meta["finished"] = now_iso()
+        write_report(new, meta)
         folder.commit(meta, FORECAST_FILES)
 
     _print_earliest(early)
-    print(f"wrote {out}/: annual.parquet, attainment.csv, earliest_year.csv, assumptions.parquet, "
-          f"drivers.csv, value_of_information.csv, chance_vs_assumptions.csv, districts.parquet, "
-          f"districts_attainment.csv, district_cells.parquet, summary.md, "
-          f"{len(figures) + len(maps)} figures, manifest.json ({elapsed:.0f} s of simulation)")
+    print(f"wrote {out}/: report.html, report.pdf, summary.md, annual.parquet, runs.csv, "
+          f"attainment.csv, earliest_year.csv, assumptions.parquet, drivers.csv, "
+          f"value_of_information.csv, chance_vs_assumptions.csv, districts.parquet, "
+          f"districts_attainment.csv, district_cells.parquet, {len(figures) + len(maps)} figures, "
+          f"manifest.json ({elapsed:.0f} s of simulation)")
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from sim.experiments.folders import OutputFolder, default_out, manifest, now_iso, write_csv, write_parquet
 from sim.experiments.limits import check_seed
 from sim.experiments.ranges import parse_uncertain
@@ -42,7 +44,19 @@ def command(args) -> int:
 
 
 def _print_annual(annual) -> None:
+    """Each target's value by year beside its threshold; ``*`` marks a year it is met."""
+    from sim.interfaces.summary import fmt_value, is_share, targets_in
+
     if annual.empty:
         return
-    table = annual.pivot_table(index="target", columns="year", values="value")
-    print(table.round(3).to_string())
+    years = sorted(annual["year"].unique())
+    rows = []
+    for target in targets_in(annual):
+        g = annual[annual["target"] == target].set_index("year")
+        share = is_share(g)
+        cells = [f"{fmt_value(g.loc[y, 'value'], share)}{'*' if g.loc[y, 'met'] else ''}"
+                 if y in g.index else "–" for y in years]
+        rows.append([target, f">= {fmt_value(g['threshold'].iloc[0], share)}", *cells])
+    table = pd.DataFrame(rows, columns=["target", "threshold", *map(str, years)])
+    print(table.to_string(index=False))
+    print("* = target met that year")

@@ -23,11 +23,12 @@ from sim.params import ParamError
 from sim.experiments.attainment import attainment, earliest_year
 from sim.interfaces.hinges import hinges_section, read_tables
 from sim.interfaces.plots.drivers import drivers_chart
+from sim.interfaces.plots.overview import overview_chart
 from sim.interfaces.plots.style import DPI
 from sim.interfaces.plots.style import save_figure as _save
 from sim.interfaces.plots.style import scenario_colours as _colours
-from sim.interfaces.plots.style import short_wording as _short_wording
-from sim.interfaces.summary import fmt_value, is_share, summary_markdown, targets_in
+from sim.interfaces.summary import (fmt_value, is_share, plain_wording, summary_markdown,
+                                    targets_in)
 
 FIGSIZE = (8.0, 4.6)
 OVERLAY_FIGSIZE = (8.0, 6.4)
@@ -76,12 +77,18 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] 
     att = attainment(annual, by=["scenario"])
     slugs = _unique_slugs(order)
     written: list[Path] = []
+    for scenario in order:
+        if (att["scenario"] == scenario).any():
+            path = out / f"overview_{slugs[scenario]}.png"
+            overview_chart(att, annual, scenario, path, _save)
+            written.append(path)
     for target in targets_in(annual):
         rows = att[att["target"] == target]
         thresholds = annual[annual["target"] == target]
-        path = out / f"overlay_{target}.png"
-        overlay_chart(rows, thresholds, target, order, meta, path)
-        written.append(path)
+        if len(order) > 1:  # with one scenario an overlay would repeat its fan chart
+            path = out / f"overlay_{target}.png"
+            overlay_chart(rows, thresholds, target, order, meta, path)
+            written.append(path)
         for scenario in order:
             a = rows[rows["scenario"] == scenario]
             if a.empty:
@@ -96,7 +103,7 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] 
             path = out / f"drivers_{target}.png"
             drivers_chart(att, target, order, tables, meta, path)
             written.append(path)
-    _remove_stale(out, ("fan_*.png", "overlay_*.png", "drivers_*.png"), written)
+    _remove_stale(out, ("fan_*.png", "overlay_*.png", "overview_*.png", "drivers_*.png"), written)
     early = earliest_year(att, by=["scenario"])
     fixed = bool((meta.get("assumptions") or {}).get("fixed", True))
     hinges = hinges_section(targets_in(annual), att, order, tables, fixed)
@@ -106,8 +113,9 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] 
 
 
 def fan_chart(att: pd.DataFrame, annual: pd.DataFrame, target: str, scenario: str, meta: dict,
-              path: Path) -> None:
-    """One target in one scenario: median, 50 % and 90 % bands, threshold and first target year."""
+              path: Path | None) -> Figure | None:
+    """One target in one scenario: median, 50 % and 90 % bands, threshold and first target year
+    (saved to ``path``; with None, returned for a notebook to show)."""
     att = att.sort_values("year")
     years = att["year"].to_numpy()
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
@@ -129,12 +137,16 @@ def fan_chart(att: pd.DataFrame, annual: pd.DataFrame, target: str, scenario: st
             ax.text(year, 1.015, f"{p:.0%}", transform=tr, ha="center", va="bottom", fontsize=8,
                     color=THRESHOLD_COLOUR if p < 0.5 else "#276749", weight="bold")
     n = int(annual.groupby("year")["replicate"].nunique().max()) if not annual.empty else 0
-    fig.suptitle(f"{target}: {_short_wording(meta, target)}", fontsize=10, x=0.01, ha="left")
+    fig.suptitle(f"{target}: {plain_wording(meta, target)}", fontsize=10, x=0.01, ha="left")
     ax.set_title(f"scenario '{scenario}', {n} replicates", fontsize=9, loc="left", pad=16,
                  color="#555")
-    _format_axes(ax, annual, att)
+    _format_axes(ax, annual, att, meta)
     ax.legend(fontsize=8, loc="best", framealpha=0.85)
+    if path is None:
+        fig.tight_layout()
+        return fig
     _save(fig, path)
+    return None
 
 
 def overlay_chart(att: pd.DataFrame, annual: pd.DataFrame, target: str, order: list[str],
@@ -165,14 +177,14 @@ def overlay_chart(att: pd.DataFrame, annual: pd.DataFrame, target: str, order: l
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     bottom.set_ylabel("P(target met)")
     bottom.grid(alpha=0.3)
-    _format_axes(top, annual, att)
+    _format_axes(top, annual, att, meta)
     bottom.set_xlabel("year")
     bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     top.set_xlabel("")
     top.legend(fontsize=8, loc="best", framealpha=0.85)
     top.set_title("median and 50 % band of replicates; scenarios share random numbers",
                   fontsize=9, loc="left", color="#555")
-    fig.suptitle(f"{target}: {_short_wording(meta, target)}", fontsize=10, x=0.01, ha="left")
+    fig.suptitle(f"{target}: {plain_wording(meta, target)}", fontsize=10, x=0.01, ha="left")
     _save(fig, path)
 
 
@@ -192,10 +204,10 @@ def draw_run(out: Path, annual: pd.DataFrame, meta: dict) -> list[Path]:
         ax.plot(rows["year"], rows["value"], color=BAND_COLOUR, lw=2, marker="o", label="value")
         _threshold_line(ax, rows)
         _deadline_line(ax, _start_year(meta, scenario))
-        fig.suptitle(f"{target}: {_short_wording(meta, target)}", fontsize=10, x=0.01, ha="left")
+        fig.suptitle(f"{target}: {plain_wording(meta, target)}", fontsize=10, x=0.01, ha="left")
         seed = meta.get("seeds", {}).get("seed") if isinstance(meta.get("seeds"), dict) else None
         ax.set_title(f"one run of '{scenario}', seed {seed}", fontsize=9, loc="left", color="#555")
-        _format_axes(ax, rows, rows.rename(columns={"value": "median"}))
+        _format_axes(ax, rows, rows.rename(columns={"value": "median"}), meta)
         ax.legend(fontsize=8, loc="best", framealpha=0.85)
         path = out / f"run_{target}.png"
         _save(fig, path)
@@ -229,17 +241,17 @@ def _start_year(meta: dict, scenario: str) -> int | None:
         return None
 
 
-
-
 def _threshold_line(ax, annual: pd.DataFrame) -> None:
     if annual.empty:
         return
     th = annual.groupby("year")["threshold"].median().sort_index()
+    share = is_share(annual)
     if th.nunique() == 1:
-        ax.axhline(th.iloc[0], color=THRESHOLD_COLOUR, ls="--", lw=1.5, label="plan threshold")
+        ax.axhline(th.iloc[0], color=THRESHOLD_COLOUR, ls="--", lw=1.5,
+                   label=f"plan threshold (≥ {fmt_value(th.iloc[0], share)})")
     else:
         ax.step(th.index, th.to_numpy(), where="mid", color=THRESHOLD_COLOUR, ls="--", lw=1.5,
-                label="plan threshold")
+                label="plan threshold (changes by year)")
 
 
 def _deadline_line(ax, start_year: int | None, label: bool = True) -> None:
@@ -250,22 +262,39 @@ def _deadline_line(ax, start_year: int | None, label: bool = True) -> None:
                label=f"targets due from {start_year}" if label else None)
 
 
-def _format_axes(ax, annual: pd.DataFrame, att: pd.DataFrame) -> None:
+def _format_axes(ax, annual: pd.DataFrame, att: pd.DataFrame, meta: dict | None = None) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.grid(alpha=0.3)
+    target = str(annual["target"].iloc[0]) if len(annual) and "target" in annual else ""
     if is_share(annual):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-        ax.set_ylabel("share")
     else:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: fmt_value(x, share=False)))
         values = annual["value"].dropna()
         if len(values) and np.allclose(values, values.round()):  # counts: whole-number ticks
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("value")
+    ax.set_ylabel(target_unit(meta or {}, target, is_share(annual)))
+    _keep_threshold_in_view(ax, annual)
     years = att["year"] if "year" in att else annual["year"]
     if len(years):
         ax.set_xlim(min(years) - 0.6, max(years) + 0.6)
+
+
+def target_unit(meta: dict, target: str, share: bool) -> str:
+    """The y-axis label: the target's unit from the manifest (older folders: share or count)."""
+    unit = meta.get("targets", {}).get(target, {}).get("unit")
+    return unit or ("% (share)" if share else "count per year")
+
+
+def _keep_threshold_in_view(ax, annual: pd.DataFrame) -> None:
+    """Leave room around the threshold, so its line never sits on the axis edge."""
+    th = annual["threshold"].dropna() if "threshold" in annual else pd.Series(dtype=float)
+    if th.empty:
+        return
+    low, high = ax.get_ylim()
+    span = max(high - low, abs(float(th.max())) * 0.1, 1e-9)
+    ax.set_ylim(min(low, float(th.min()) - 0.08 * span), max(high, float(th.max()) + 0.08 * span))
 
 
 def _unique_slugs(names: list[str]) -> dict[str, str]:
