@@ -23,6 +23,7 @@ class RunResult:
     monthly: pd.DataFrame | None
     ledger: pd.DataFrame | None = None
     observables: pd.DataFrame | None = None  # year, indicator, value (see sim.model.observables)
+    target_flows: pd.DataFrame | None = None  # T3.trained and the stock targets' yearly flows
 
 
 def batch_student_agents(setting: bool | str) -> bool:
@@ -58,6 +59,6 @@ def run_one(
             model.step()
             bar.update(1)
     result = RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
-                       annual_observables(model))
+                       annual_observables(model), model.target_flows())
     model.release()
     return result

@@ -10,7 +10,7 @@ from sim.experiments.runner import run_one
 from sim.interfaces.cli.common import progress_enabled
 from sim.params import load_params, parse_set_options
 
-RUN_FILES = ["annual.parquet", "monthly.parquet", "ledger.csv"]
+RUN_FILES = ["annual.parquet", "monthly.parquet", "target_flows.parquet", "ledger.csv"]
 
 
 def command(args) -> int:
@@ -25,12 +25,14 @@ def command(args) -> int:
                          progress=progress_enabled())
         write_parquet(result.annual, folder.path / "annual.parquet")
         write_parquet(result.monthly, folder.path / "monthly.parquet")
+        write_parquet(result.target_flows, folder.path / "target_flows.parquet")
         write_csv(result.ledger, folder.path / "ledger.csv")
         folder.commit(manifest("run", params.to_dict(), {"seed": args.seed}, started,
                                params_file=str(args.params), overrides=args.set or []),
                       RUN_FILES)
     _print_annual(result.annual)
-    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, manifest.json")
+    print(f"wrote {out}/annual.parquet, monthly.parquet, target_flows.parquet, ledger.csv, "
+          "manifest.json")
     return 0
 
 
