@@ -119,6 +119,8 @@ class TrainingBases(Launch):
     build_months: int = Field(ge=1, le=60)
     build_months_sd_log: float = Field(ge=0, le=2)
     min_employees: float = Field(ge=0)
+    co_investment_payroll_share: float = Share
+    co_investment_years: float = Field(gt=0, le=30)
     reputation_gain: float = Field(ge=0)
     apprentice_capacity_factor: float = Field(ge=1)
     training_capacity_person_times: float = Field(ge=0)
