@@ -129,7 +129,7 @@ def test_zero_budget_funded_programmes_do_not_grow():
     for seed in SEEDS:
         m = SkillsModel(seed=seed, **SMALL, **{"budget.total_yuan": 0.0})
         # What the status quo built before the plan stays; only its unfinished bases are added.
-        bases_at_start = m.schools.bases.sum() + len(m.programmes.training_bases.projects)
+        bases_at_start = m.schools.bases.sum() + len(m.programmes["training_bases"].projects)
         combos_at_start = m.partnerships.combo.sum()
         m.run()
         wide = m.datacollector.get_model_vars_dataframe()
