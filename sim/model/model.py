@@ -57,7 +57,8 @@ def _expected_students(p: Params) -> int:
     d = p.demography
     intake = d.junior_high_graduates * (1 - d.general_track_share) * d.vocational_uptake
     intake += d.higher_entrants_from_general
-    return int(1.1 * intake * (p.students.programme_years + p.run.years) / p.run.persons_per_agent)
+    years = p.students.programme_years + p.run.spinup_years + p.run.years
+    return int(1.1 * intake * years / p.run.persons_per_agent)
 
 
 class SkillsModel(mesa.Model):
