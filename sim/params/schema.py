@@ -23,7 +23,7 @@ class Run(StrictModel):
     # False in the batch commands); the tables are the same either way.
     student_agents: Literal[True, False, "auto"] = "auto"
     # Years of the status quo simulated before start_year and not reported (0 = cold start).
-    spinup_years: int = Field(default=3, ge=0, le=20)
+    spinup_years: int = Field(default=4, ge=0, le=20)
     # The file whose programme settings and budget run during the spin-up (relative paths are
     # read from the shipped params/ folder; "" = the scenario's own settings).
     spinup_settings: str = "scenarios/status_quo.toml"
