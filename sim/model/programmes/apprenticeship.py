@@ -83,10 +83,13 @@ class Apprenticeship(Programme):
         line_students = line * lv.student_share_of_line
         line_employees = line - line_students
         # New-type apprenticeship: employees, enterprise-led.
-        n_emp = stochastic_round(self.rng, staff * lv.employees_per_100_staff / 100.0 / ppa)
+        # Decisions draw from their own stream (a fixed number of draws a year), so placement
+        # and drop-out draws, which vary with the number of hosts, do not reshuffle them.
+        draw = model.rng_for("apprenticeship decisions")
+        n_emp = stochastic_round(draw, staff * lv.employees_per_100_staff / 100.0 / ppa)
         unit = lv.newtype_months / 12.0 * ppa
         take_emp = self._decide(model, lv.net_cost_employee_yuan, lv.subsidy_per_employee_yuan,
-                                n_emp, unit, line_employees, self.rng.random(ent.n))
+                                n_emp, unit, line_employees, draw.random(ent.n))
         started_emp = int(n_emp[take_emp].sum())
         self._pay(model, line_employees, lv.subsidy_per_employee_yuan, started_emp, unit)
         self.newtype_active[take_emp] += n_emp[take_emp]
@@ -95,9 +98,9 @@ class Apprenticeship(Programme):
         shares_base = model.partnerships.base.any(axis=0)
         factor = np.where(shares_base, model.p.training_bases.apprentice_capacity_factor, 1.0)
         planned = staff * lv.students_per_100_staff / 100.0 * factor  # persons, unrounded
-        n_stu = stochastic_round(self.rng, planned / ppa)
+        n_stu = stochastic_round(draw, planned / ppa)
         take_stu = self._decide(model, lv.net_cost_student_yuan, lv.subsidy_per_student_yuan,
-                                n_stu, ppa, line_students, self.rng.random(ent.n))
+                                n_stu, ppa, line_students, draw.random(ent.n))
         started_stu = self._place_students(model, take_stu, n_stu, planned)
         self._pay(model, line_students, lv.subsidy_per_student_yuan, started_stu, ppa)
         # Peers see the decision to take apprentices (not how many came), whatever the scale.
