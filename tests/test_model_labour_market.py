@@ -75,8 +75,10 @@ def test_offered_pay_rises_where_posts_stay_unfilled(by_supply):
 
 
 def test_firms_post_fewer_posts_after_unfilled_ones():
-    quick = [run(s, **{"enterprises.posting_cut_per_unfilled_share": 0.0}) for s in SEEDS]
-    cut = [run(s, **{"enterprises.posting_cut_per_unfilled_share": 0.6}) for s in SEEDS]
+    # From a cold start (no spin-up), so the first year has no unfilled posts on record.
+    cold = {"run.spinup_years": 0}
+    quick = [run(s, **cold, **{"enterprises.posting_cut_per_unfilled_share": 0.0}) for s in SEEDS]
+    cut = [run(s, **cold, **{"enterprises.posting_cut_per_unfilled_share": 0.6}) for s in SEEDS]
     first, later = [2022], [2023, 2024]
     assert observable(cut, "vacancies.posted", first) == observable(quick, "vacancies.posted", first)
     assert observable(cut, "vacancies.posted", later) < 0.95 * observable(quick, "vacancies.posted", later)
@@ -98,7 +100,7 @@ def test_reserved_sponsor_posts_stay_out_of_the_shortage():
 
 
 def test_a_sponsor_expects_to_hire_as_many_of_its_class_as_it_did_before():
-    m = SkillsModel(seed=1, **SMALL)
+    m = SkillsModel(seed=1, **SMALL, **{"run.spinup_years": 0})  # cold: no record yet
     oc, ent, lv = m.programmes.order_classes, m.enterprises, m.p.order_classes
     assert np.allclose(oc.hire_share(m), lv.expected_hire_share)  # no record yet: the prior
     ent.class_graduates[:2] = 300.0

@@ -84,17 +84,17 @@ def test_lever_direction(name, low, high, outcome):
 
 @pytest.mark.slow
 def test_persons_per_agent_1_and_10_agree_within_sampling_error():
-    def target_means(ppa, seeds):
-        rows = []
-        for s in seeds:
-            a = SkillsModel(seed=s, **{"run.persons_per_agent": ppa, "run.years": 3}).run().annual()
-            rows.append(a.groupby("target")["value"].mean())
-        table = np.array([r.to_numpy() for r in rows])
-        return rows[0].index, table.mean(axis=0), table.std(axis=0, ddof=1) / np.sqrt(len(seeds))
+    """T2-T8 in every year (and T1, T9 over the years) agree between 1 and 10 persons per agent."""
+    def target_years(ppa, seeds):
+        frames = [SkillsModel(seed=s, **{"run.persons_per_agent": ppa, "run.years": 3}).run()
+                  .annual().set_index(["target", "year"])["value"] for s in seeds]
+        table = np.array([f.to_numpy() for f in frames])
+        return frames[0].index, table.mean(axis=0), table.std(axis=0, ddof=1) / np.sqrt(len(seeds))
 
-    names, m1, se1 = target_means(1, range(3))
-    _, m10, se10 = target_means(10, range(100, 106))
-    for name, a, b, sa, sb in zip(names, m1, m10, se1, se10):
-        # Sampling error plus 5 % for discreteness (a class of 30 is 3 agents at 10 per agent).
-        allowed = 3 * np.hypot(sa, sb) + 0.05 * abs(a) + 1e-9
-        assert abs(a - b) <= allowed, (name, a, b, allowed)
+    keys, m1, se1 = target_years(1, range(3))
+    _, m10, se10 = target_years(10, range(100, 106))
+    for (name, year), a, b, sa, sb in zip(keys, m1, m10, se1, se10):
+        # Sampling error, plus 5 % for discreteness (a class of 30 is 3 agents at 10 per agent)
+        # and one unit for the small stocks (pilots, bases, combos).
+        allowed = 3 * np.hypot(sa, sb) + 0.05 * abs(a) + (1.0 if name in ("T6", "T7", "T8") else 1e-9)
+        assert abs(a - b) <= allowed, (name, year, a, b, allowed)

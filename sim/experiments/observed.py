@@ -43,11 +43,13 @@ class Observed:
 
 def known_indicators() -> list[str]:
     """Every name a run's observables can carry (targets, monthly indicators, survey shares)."""
-    from sim.model.indicators import MONTHLY_INDICATORS, OTHER_FLOWS, PERSON_FLOWS, TARGETS
+    from sim.model.indicators import (COMPANIONS, MONTHLY_INDICATORS, OTHER_FLOWS, PERSON_FLOWS,
+                                      TARGETS)
     from sim.model.observables import derived_shares
 
     shares = derived_shares({k: 1.0 for k in PERSON_FLOWS + OTHER_FLOWS})
-    return sorted({t.id for t in TARGETS.values()} | set(MONTHLY_INDICATORS) | set(shares))
+    return sorted({t.id for t in TARGETS.values()} | set(COMPANIONS) | set(MONTHLY_INDICATORS)
+                  | set(shares))
 
 
 def read_observed(path: str | Path, years: range) -> list[Observed]:

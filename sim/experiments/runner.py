@@ -24,6 +24,7 @@ class RunResult:
     ledger: pd.DataFrame | None = None
     observables: pd.DataFrame | None = None  # year, indicator, value (see sim.model.observables)
     districts: pd.DataFrame | None = None    # the districts.parquet rows (see sim.model.districts)
+    target_flows: pd.DataFrame | None = None  # T3.trained and the stock targets' yearly flows
 
 
 def batch_student_agents(setting: bool | str) -> bool:
@@ -59,6 +60,7 @@ def run_one(
             model.step()
             bar.update(1)
     result = RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
-                       annual_observables(model), model.districts())
+                       annual_observables(model), districts=model.districts(),
+                       target_flows=model.target_flows())
     model.release()
     return result

@@ -31,7 +31,7 @@ class Budget:
         self.available: dict[str, float] = {}
         self.allocated: dict[tuple[int, str], float] = {}
         self.spent: dict[tuple[int, str], float] = defaultdict(float)
-        self.new_year(self.start_year)
+        self.new_year(model.year)
 
     def total(self, year: int) -> float:
         return self.p.total_yuan * (1.0 + self.p.growth_per_year) ** (year - self.start_year)

@@ -2,9 +2,9 @@
 
 One step is one month. In the baseline calendar (months come from the parameter file):
 
+    January      (first) new fiscal year: budget lines, sector shocks, schools' adjustment budgets
     every month  employment dynamics -> drop-out -> platform -> education groups (at launch)
                  -> apprenticeship progress -> training-base construction -> social training
-    January      new fiscal year: budget lines, sector shocks, schools' adjustment budgets
     March        enterprises post graduate vacancies, sponsors reserve posts for order-class
                  graduates -> schools adjust majors -> training-base agreements
     April        1+X pilot majors approved
@@ -49,12 +49,17 @@ class Calendar:
     def add(self, month: int, name: str, process: Process) -> None:
         self.by_month.setdefault(month, []).append((name, process))
 
+    opening: dict[int, list[tuple[str, Process]]] = field(default_factory=dict)
+
     def processes(self, month: int) -> list[tuple[str, Process]]:
-        """Processes of ``month`` in the order they run (calendar events after the monthly ones)."""
-        return self.every_month + self.by_month.get(month, [])
+        """Processes of ``month`` in the order they run: the month's opening events (the new
+        fiscal year), the monthly ones, then the month's other events."""
+        return self.opening.get(month, []) + self.every_month + self.by_month.get(month, [])
 
     def describe(self) -> str:
-        lines = ["every month: " + ", ".join(n for n, _ in self.every_month)]
+        lines = [f"month {m:2d} first: " + ", ".join(n for n, _ in procs)
+                 for m, procs in sorted(self.opening.items())]
+        lines.append("every month: " + ", ".join(n for n, _ in self.every_month))
         for m in sorted(self.by_month):
             lines.append(f"month {m:2d}: " + ", ".join(n for n, _ in self.by_month[m]))
         return "\n".join(lines)
@@ -72,7 +77,8 @@ def build_calendar(p: Params, programmes: Programmes) -> Calendar:
         ("employment dynamics", labour_demand.employment_dynamics),
         ("drop-out", study.dropout),
     ])
-    cal.add(FISCAL_YEAR_MONTH, "new fiscal year", new_fiscal_year)
+    # The fiscal year opens January, before any monthly spending: last year's leftovers lapse.
+    cal.opening[FISCAL_YEAR_MONTH] = [("new fiscal year", new_fiscal_year)]
     search = p.labour_market.search_months
     adjust = p.major_adjustment.month
     # Vacancies are posted in the adjustment month (or before search starts, if earlier).

@@ -328,6 +328,10 @@ def admit_higher(model: SkillsModel) -> None:
     st.entry_year[rows] = model.year
     st.was_secondary[rows] = True
     st.dropout_hazard[rows] = np.nan  # a new track, a new hazard
+    # A new track ends the links of the old one: the sponsor's class and the host's post were
+    # for the secondary graduate (counted then), not for the college graduate three years on.
+    st.sponsor[rows] = -1
+    st.apprentice_firm[rows] = -1
 
     pool_got = np.flatnonzero(assigned[n_prog:] >= 0)
     o = assigned[n_prog + pool_got]
@@ -341,7 +345,7 @@ def seed_initial_students(model: SkillsModel) -> None:
     p, rng, schools, city = model.p, model.rng_for("initial students"), model.schools, model.city
     years = p.students.programme_years
     dropout = np.array([p.students.dropout_secondary_per_year, p.students.dropout_higher_per_year])
-    start = p.run.start_year
+    start = model.first_year
     for s in range(schools.n):  # a loop over schools; students are drawn in blocks
         track = int(schools.track[s])
         groups = np.flatnonzero(schools.offered[s])

@@ -33,7 +33,7 @@ PERSON_FLOWS = (
     + [f"destination.{t}.{d}" for t in TRACKS for d in DESTINATION_NAMES]
     + ["vacancies.posted", "vacancies.filled", "vacancies.unfilled",
        "vacancies.reserved", "vacancies.reserved_filled", "vacancies.reserved_unused"]
-    + ["order_classes.students", "order_classes.delivered", "order_classes.hired_by_sponsor",
+    + ["order_classes.students", "order_classes.graduates", "order_classes.delivered", "order_classes.hired_by_sponsor",
        "apprentices.started_students", "apprentices.started_employees",
        "apprentices.completed_employees", "certificates.examined", "certificates.awarded",
        "retention.subsidies_paid"]
@@ -198,7 +198,7 @@ TARGETS: dict[str, Target] = {
             "专业与主导产业匹配度 ≥ 75 %: match between vocational majors and the leading industries",
             "Share of the year's vocational entrants (secondary and higher track, admitted in "
             "August) whose major group serves one of the 6 leading or 3 emerging industries "
-            "(sectors with class 'leading' or 'emerging'). Seat-weighted, from admissions.",
+            "(sectors with class 'leading' or 'emerging'). Entrant-weighted, from admissions.",
             "T1_major_match_share",
             major_match_share,
             "% of entrants",
@@ -216,7 +216,9 @@ TARGETS: dict[str, Target] = {
             "T3",
             "培养、输送技能人才 ≥ 6,000 per year: skilled talent trained and delivered",
             "Order-class graduates of the year hired by a local enterprise (their sponsor or "
-            "another), counted when hired; persons.",
+            "another), counted when hired; persons. The plan's 培养、输送 reads 'trained and "
+            "delivered': those delivered were trained, so the stricter count is the target; "
+            "T3.trained (order-class members graduating in the year) is reported beside it.",
             "T3_talent_delivered",
             _flow("order_classes.delivered", persons=True),
             "persons hired per year",
@@ -243,7 +245,8 @@ TARGETS: dict[str, Target] = {
             "T6",
             "1+X证书制度试点 ≥ 20 majors: 1+X certificate pilot majors",
             "1+X pilot majors in operation (open school majors with the pilot) at the end of "
-            "the year, including those running before the plan.",
+            "the year, including those running before the plan (the stock is the plan's target; "
+            "T6.flow counts those approved in the year).",
             "T6_pilot_majors",
             _year_end("certificates.pilot_majors"),
             "pilot majors at year end",
@@ -252,7 +255,8 @@ TARGETS: dict[str, Target] = {
             "T7",
             "高水平生产性实训基地 ≥ 7: high-level productive training bases built",
             "Productive training bases co-built by a school and an enterprise and in "
-            "operation at the end of the year, including those built before the plan.",
+            "operation at the end of the year, including those built before the plan (the stock "
+            "is the plan's target; T7.flow counts those completed in the year).",
             "T7_training_bases",
             _year_end("training_bases.in_operation"),
             "training bases at year end",
@@ -261,7 +265,8 @@ TARGETS: dict[str, Target] = {
             "T8",
             "校企合作示范组合 ≥ 8: school-enterprise cooperation demonstration combos",
             "School-enterprise partnerships certified as demonstration combos by the end of "
-            "the year (cumulative).",
+            "the year, cumulative, including those certified before the plan (the stock is the "
+            "plan's target; T8.flow counts those certified in the year).",
             "T8_demonstration_combos",
             _year_end("combos.certified_total"),
             "combos certified (cumulative)",
@@ -308,9 +313,40 @@ def _target_met(t: Target, model: SkillsModel) -> bool | None:
     return None if np.isnan(value) else bool(value >= getattr(model.p.targets, t.threshold_key))
 
 
+# Companions of the targets: the other reading of T3 and the yearly flows of the stock
+# targets (T6-T8). They are not targets; ``target_flows.parquet`` holds them.
+COMPANIONS: dict[str, tuple[str, Callable]] = {
+    "T3.trained": ("Order-class members who graduated in the year (trained in an order/named "
+                   "class; 培养); persons.", _flow("order_classes.graduates", persons=True)),
+    "T3.delivered": ("Order-class graduates of the year hired by a local enterprise (trained "
+                     "and delivered; 培养、输送) = T3; persons.",
+                     _flow("order_classes.delivered", persons=True)),
+    "T6.flow": ("1+X pilot majors approved in the year.", _flow("certificates.pilots_opened")),
+    "T7.flow": ("Training bases completed (entering operation) in the year.",
+                _flow("training_bases.built")),
+    "T7.started": ("Training-base agreements signed (capital committed) in the year.",
+                   _flow("training_bases.started")),
+    "T8.flow": ("Demonstration combos certified in the year.", _flow("combos.certified")),
+}
+
+
 def target_definitions() -> dict[str, dict[str, str]]:
-    return {k: {"plan": t.plan_wording, "definition": t.definition, "unit": t.unit}
-            for k, t in TARGETS.items()}
+    out = {k: {"plan": t.plan_wording, "definition": t.definition, "unit": t.unit}
+           for k, t in TARGETS.items()}
+    for name, (definition, _) in COMPANIONS.items():
+        out[name.split(".")[0]][name] = definition
+    return out
+
+
+FLOW_COLUMNS = ["scenario", "replicate", "seed", "year", "indicator", "value"]
+
+
+def target_flows_table(model: SkillsModel) -> pd.DataFrame:
+    """Rows of ``target_flows.parquet``: each companion indicator in each reported year."""
+    rows = [(model.scenario, model.replicate, model.seed, year, name, compute(model, year))
+            for year in model.reported_years for name, (_, compute) in COMPANIONS.items()]
+    df = pd.DataFrame(rows, columns=FLOW_COLUMNS)
+    return df.astype({"replicate": "int64", "seed": "int64", "year": "int64", "value": "float64"})
 
 
 ANNUAL_COLUMNS = ["scenario", "replicate", "seed", "year", "target", "value", "threshold", "met"]
@@ -320,7 +356,7 @@ def annual_table(model: SkillsModel) -> pd.DataFrame:
     """Rows of ``annual.parquet``: each target's value in each simulated year."""
     thresholds = model.p.targets
     rows = []
-    for year in sorted(model.year_totals):
+    for year in model.reported_years:
         for t in TARGETS.values():
             value = t.compute(model, year)
             if value is None:
@@ -349,7 +385,7 @@ OUTCOMES = {  # budget line -> (outcome counted, monthly flow, counted in agents
 def ledger_table(model: SkillsModel) -> pd.DataFrame:
     """Budget by year and programme with its outcome and the cost per outcome."""
     ledger = model.budget.ledger()
-    ledger = ledger[ledger["year"].isin(list(model.year_totals))].reset_index(drop=True)
+    ledger = ledger[ledger["year"].isin(model.reported_years)].reset_index(drop=True)
     outcome, count = [], []
     for year, line in zip(ledger["year"], ledger["programme"]):
         name, flows, persons = OUTCOMES[line]

@@ -215,7 +215,7 @@ def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g
     score = (lm.employer_ability_weight * st.ability[idx[app]]
              + lm.employer_match_weight * matched[app]
              + model.p.certificates.employer_weight * st.certificate[idx[app]]
-             + 100.0 * own_offer[app] + 1e-3 * rng.random(app.size))
+             + lm.employer_trainee_priority * own_offer[app] + 1e-3 * rng.random(app.size))
     key = f.astype(np.int64) * len(model.groups) + g
     order = np.lexsort((-score, key))
     k_sorted = key[order]

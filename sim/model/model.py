@@ -28,7 +28,7 @@ from sim.model.city_data import CityData, load_city_data
 from sim.model.city_from_data import city_from_data, enterprises_from_data, schools_from_data
 from sim.model.enrollment import seed_initial_students
 from sim.model.labour_demand import EnterpriseTable, build_enterprises, expected_vacancies, group_mix
-from sim.params import Launch, Params, load_params
+from sim.params import Launch, Params, load_params, spinup_params
 from sim.model.partnerships import PartnershipTable
 from sim.model.programmes import build_programmes
 from sim.model.schools import SchoolTable, build_schools
@@ -60,7 +60,8 @@ def _expected_students(p: Params) -> int:
     d = p.demography
     intake = d.junior_high_graduates * (1 - d.general_track_share) * d.vocational_uptake
     intake += d.higher_entrants_from_general
-    return int(1.1 * intake * (p.students.programme_years + p.run.years) / p.run.persons_per_agent)
+    years = p.students.programme_years + p.run.spinup_years + p.run.years
+    return int(1.1 * intake * years / p.run.persons_per_agent)
 
 
 def process_stream(seed: int, process: str) -> np.random.Generator:
@@ -126,7 +127,12 @@ class SkillsModel(mesa.Model):
         self.groups = list(params.sectors)
         self.aligned = np.array([s.aligned for s in params.sectors.values()])
         self.preference = np.array([s.preference for s in params.sectors.values()])
-        self.year, self.month = params.run.start_year, 1
+        # The spin-up runs the status quo for spinup_years before the plan year (unreported).
+        self.plan_params = params
+        self.spinup = params.run.spinup_years > 0
+        self.p = spinup_params(params) if self.spinup else params
+        self.first_year = params.run.start_year - params.run.spinup_years
+        self.year, self.month = self.first_year, 1
         self.end_year = params.run.start_year + params.run.years - 1
         self.year_log: dict[int, dict[str, np.ndarray]] = defaultdict(dict)
         self.year_totals: dict[int, dict[str, float]] = {}
@@ -153,13 +159,17 @@ class SkillsModel(mesa.Model):
         seed_initial_students(self)
         self._seed_history()
 
-        # The government's budget, partnerships, and the plan's programmes.
-        self.budget = Budget(self, params)
+        # The government's budget, partnerships, and the programmes (status quo first).
+        self.budget = Budget(self, self.p)
         self.partnerships = PartnershipTable(self.schools.n, self.enterprises.n)
         self.programmes = build_programmes(self)
         for programme in self.programmes.values():
             programme.setup()
-        self.calendar = build_calendar(params, self.programmes)
+        self.calendar = build_calendar(self.p, self.programmes)
+        for _ in range(12 * params.run.spinup_years):  # the city as it stands at the plan year
+            self._simulate_month()
+            self._advance()
+        self._enter_plan()
 
         self.indicators = indicators.month_end(self, {})
         self.datacollector = mesa.DataCollector(model_reporters=indicators.collector_reporters())
@@ -170,6 +180,17 @@ class SkillsModel(mesa.Model):
         """Simulate one month: the calendar's processes, then the month's indicators."""
         if not self.running:
             return
+        self._simulate_month()
+        self.datacollector.collect(self)
+        self.dates.append((self.year, self.month))
+        if self.month == 12:
+            self.district_log[self.year] = districts.tally_year(self)
+        if self.year == self.end_year and self.month == 12:
+            self.running = False
+            return
+        self._advance()
+
+    def _simulate_month(self) -> None:
         self._flows = defaultdict(float)
         for _name, process in self.calendar.processes(self.month):
             process(self)
@@ -178,16 +199,27 @@ class SkillsModel(mesa.Model):
         totals = self.year_totals.setdefault(self.year, defaultdict(float))
         for name, value in self._flows.items():
             totals[name] += value
-        self.datacollector.collect(self)
-        self.dates.append((self.year, self.month))
-        if self.month == 12:
-            self.district_log[self.year] = districts.tally_year(self)
-        if self.year == self.end_year and self.month == 12:
-            self.running = False
-            return
+
+    def _advance(self) -> None:
         self.month += 1
         if self.month > 12:
             self.year, self.month = self.year + 1, 1
+
+    def _enter_plan(self) -> None:
+        """January of the plan year: the scenario's levers replace the status quo's."""
+        self.spinup = False
+        if self.p is self.plan_params:
+            return
+        self.p = self.plan_params
+        self.budget.p = self.p.budget
+        for name, programme in self.programmes.items():
+            programme.levers = getattr(self.p, name)
+        self.calendar = build_calendar(self.p, self.programmes)
+
+    @property
+    def reported_years(self) -> list[int]:
+        """Years in the outputs: the plan year and after (the spin-up is not reported)."""
+        return [y for y in sorted(self.year_totals) if y >= self.plan_params.run.start_year]
 
     def release(self) -> None:
         """Let go of this finished model so its memory can be freed.
@@ -218,6 +250,10 @@ class SkillsModel(mesa.Model):
 
         return plot_run(self.annual(), f"scenario '{self.scenario}', seed {self.seed}: the "
                                        "plan's targets by year")
+
+    def target_flows(self) -> pd.DataFrame:
+        """The targets' companions per year (T3.trained, T6-T8 flows): ``target_flows.parquet``."""
+        return indicators.target_flows_table(self)
 
     def monthly(self) -> pd.DataFrame:
         """Monthly indicators in the tidy ``monthly.parquet`` schema."""
@@ -275,8 +311,8 @@ class SkillsModel(mesa.Model):
 
     @property
     def month_index(self) -> int:
-        """Months since the start (0 = the first month)."""
-        return (self.year - self.p.run.start_year) * 12 + self.month - 1
+        """Months since the first simulated month, spin-up included (0 = the first month)."""
+        return (self.year - self.first_year) * 12 + self.month - 1
 
     def rng_for(self, process: str) -> np.random.Generator:
         """The random stream of one process, seeded from the run's seed and the process name.
@@ -291,7 +327,11 @@ class SkillsModel(mesa.Model):
         return rng
 
     def launched(self, levers: Launch) -> bool:
-        """True if a programme is enabled and its launch month has come."""
+        """True if a programme is enabled and its launch month has come. During the spin-up
+        every programme the status quo has enabled runs (launch months mark the plan's
+        timeline, which starts at the plan year)."""
+        if self.spinup:
+            return levers.enabled
         return levers.enabled and (self.year, self.month) >= levers.launch_year_month
 
     def ledger(self) -> pd.DataFrame:

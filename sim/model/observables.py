@@ -57,11 +57,12 @@ def derived_shares(totals: dict[str, float]) -> dict[str, float]:
 
 def annual_observables(model: SkillsModel) -> pd.DataFrame:
     """Tidy ``year, indicator, value`` of every observable for every simulated year."""
-    from sim.model.indicators import TARGETS
+    from sim.model.indicators import COMPANIONS, TARGETS
 
     ppa = model.persons_per_agent
     rows = []
-    for year, flows in sorted(model.year_totals.items()):
+    for year in model.reported_years:
+        flows = model.year_totals[year]
         totals = {k: v * ppa if k in PERSON_FLOWS else v for k, v in flows.items()}
         for name in PERSON_FLOWS + OTHER_FLOWS:
             rows.append((year, name, float(totals.get(name, 0.0))))
@@ -73,4 +74,6 @@ def annual_observables(model: SkillsModel) -> pd.DataFrame:
             value = t.compute(model, year)
             if value is not None:
                 rows.append((year, t.id, float(value)))
+        for name, (_, compute) in COMPANIONS.items():
+            rows.append((year, name, float(compute(model, year))))
     return pd.DataFrame(rows, columns=["year", "indicator", "value"])

@@ -26,7 +26,7 @@ class PartnershipTable:
         self.since_year = np.zeros(shape, dtype=np.int16)       # 0 = no partnership
         self.last_active = np.zeros(shape, dtype=np.int16)
         self.order_classes = np.zeros(shape, dtype=np.int32)    # classes run together
-        self.apprentices = np.zeros(shape, dtype=np.int64)      # apprentices hosted (agents)
+        self.apprentices = np.zeros(shape, dtype=np.float64)    # apprentices hosted (persons)
         self.base = np.zeros(shape, dtype=bool)                 # a co-built training base
         self.combo = np.zeros(shape, dtype=bool)                # certified demonstration combo
         self.school_group = np.full(n_schools, -1, dtype=np.int32)

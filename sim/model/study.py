@@ -71,6 +71,7 @@ def graduation(model: SkillsModel) -> None:
     track = st.track[final]
     for t in (SECONDARY, HIGHER):
         model.flow(f"graduates.{TRACKS[t]}", int((track == t).sum()))
+    model.flow("order_classes.graduates", int((st.sponsor[final] >= 0).sum()))
     G = len(model.groups)
     model.record_year("graduates_by_group", np.bincount(st.group[final], minlength=G))
     by_sg = np.zeros((model.schools.n, G))

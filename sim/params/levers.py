@@ -7,6 +7,14 @@ from pydantic import Field, model_validator
 
 from sim.params.base import YEAR_MONTH, Share, StrictModel
 
+# Sections that hold the plan's levers: the budget and one per programme. During the spin-up
+# they come from the status-quo settings (run.spinup_settings); every other section is the
+# scenario's own, so the city behaves the same way before and after the plan year.
+LEVER_SECTIONS = ("budget", "order_classes", "apprenticeship", "certificates", "training_bases",
+                  "combos", "social_training", "groups", "platform", "retention",
+                  "major_guidance", "joint_meeting")
+
+
 class Launch(StrictModel):
     """A programme switched on from a month ("YYYY-MM"), or never when ``enabled`` is false."""
 
@@ -75,6 +83,7 @@ class Apprenticeship(Launch):
     student_year: int = Field(ge=1, le=6)
     subsidy_per_student_yuan: float = Field(ge=0)
     subsidy_per_employee_yuan: float = Field(ge=0)
+    student_share_of_line: float = Share
     net_cost_student_yuan: float
     net_cost_employee_yuan: float
     decision_scale_yuan: float = Field(gt=0)
@@ -110,6 +119,8 @@ class TrainingBases(Launch):
     build_months: int = Field(ge=1, le=60)
     build_months_sd_log: float = Field(ge=0, le=2)
     min_employees: float = Field(ge=0)
+    co_investment_payroll_share: float = Share
+    co_investment_years: float = Field(gt=0, le=30)
     reputation_gain: float = Field(ge=0)
     apprentice_capacity_factor: float = Field(ge=1)
     training_capacity_person_times: float = Field(ge=0)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import functools
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from sim.params.base import BASELINE_PATH, MISSING, ParamError
+from sim.params.base import BASELINE_PATH, MISSING, PACKAGE_ROOT, ParamError
+from sim.params.levers import LEVER_SECTIONS
 from sim.params.keys import apply_overrides, dotted_keys, fix_ranged, lookup
 from sim.params.schema import Params, check_keys, validate
 
@@ -114,6 +116,8 @@ def resolve_city_folder(raw: dict, path: Path) -> None:
     data = city.get("data") if isinstance(city, dict) else None
     if isinstance(data, str):
         city["data"] = str((path.parent / data).resolve())
+
+
 def parameter_descriptions(path: str | Path = BASELINE_PATH) -> dict[str, str]:
     """``{"section.key": comment}`` from a parameter file's end-of-line comments, without the
     source note in parentheses: readable names for keys in summaries."""
@@ -136,3 +140,26 @@ def parameter_descriptions(path: str | Path = BASELINE_PATH) -> dict[str, str]:
             text = re.sub(r"^(yuan|km|persons|cells)(/\w+)?;\s*", "", text.strip())
             out[f"{table}.{m.group(1)}" if table else m.group(1)] = text.rstrip(" .;")
     return out
+
+
+def spinup_params(params: Params) -> Params:
+    """The settings of the status-quo spin-up: ``params`` with the lever sections (budget and
+    programmes, :data:`LEVER_SECTIONS`) of ``run.spinup_settings``. The city, its people and
+    their behaviour stay the scenario's, so every scenario of one city spins up the same way."""
+    name = params.run.spinup_settings
+    if not name:
+        return params
+    path = Path(name)
+    if not path.is_absolute():
+        path = PACKAGE_ROOT / "params" / path
+    levers = _status_quo(str(path.resolve()))
+    return params.model_copy(update={k: getattr(levers, k) for k in LEVER_SECTIONS})
+
+
+@functools.lru_cache(maxsize=8)
+def _status_quo(path: str) -> Params:
+    try:
+        return load_params(path)
+    except ParamError as exc:
+        raise ParamError(str(exc.source), "run.spinup_settings", path,
+                         f"the spin-up's status-quo settings cannot be read: {exc}") from None

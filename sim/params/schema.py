@@ -22,6 +22,11 @@ class Run(StrictModel):
     # Mesa Student objects: True, False, or "auto" (True in SkillsModel() and the dashboard,
     # False in the batch commands); the tables are the same either way.
     student_agents: Literal[True, False, "auto"] = "auto"
+    # Years of the status quo simulated before start_year and not reported (0 = cold start).
+    spinup_years: int = Field(default=4, ge=0, le=20)
+    # The file whose programme settings and budget run during the spin-up (relative paths are
+    # read from the shipped params/ folder; "" = the scenario's own settings).
+    spinup_settings: str = "scenarios/status_quo.toml"
 
 
 class Targets(StrictModel):
@@ -206,6 +211,7 @@ class LabourMarket(StrictModel):
     wait_utility_higher: float
     employer_ability_weight: float
     employer_match_weight: float
+    employer_trainee_priority: float = Field(ge=0)
 
     @model_validator(mode="after")
     def _months(self):

@@ -13,7 +13,8 @@ from sim.experiments.runner import run_one
 from sim.interfaces.cli.common import city_folders, progress_enabled, write_district_answers
 from sim.params import load_params, parse_set_options
 
-RUN_FILES = ["annual.parquet", "monthly.parquet", "ledger.csv", "districts.parquet", "district_cells.parquet"]
+RUN_FILES = ["annual.parquet", "monthly.parquet", "target_flows.parquet", "ledger.csv",
+             "districts.parquet", "district_cells.parquet"]
 
 
 def command(args) -> int:
@@ -30,6 +31,7 @@ def command(args) -> int:
                          progress=progress_enabled())
         write_parquet(result.annual, folder.path / "annual.parquet")
         write_parquet(result.monthly, folder.path / "monthly.parquet")
+        write_parquet(result.target_flows, folder.path / "target_flows.parquet")
         write_csv(result.ledger, folder.path / "ledger.csv")
         maps = write_district_answers(folder.path, {Path(args.params).stem: params}, args.seed,
                                       result.districts)
@@ -38,8 +40,8 @@ def command(args) -> int:
                                **({"city_data": folders["run"]} if folders else {})),
                       RUN_FILES)
     _print_annual(result.annual)
-    print(f"wrote {out}/annual.parquet, monthly.parquet, ledger.csv, districts.parquet, "
-          f"district_cells.parquet, {len(maps)} district maps, manifest.json")
+    print(f"wrote {out}/annual.parquet, monthly.parquet, target_flows.parquet, ledger.csv, "
+          f"districts.parquet, district_cells.parquet, {len(maps)} district maps, manifest.json")
     return 0
 
 

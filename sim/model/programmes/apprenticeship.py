@@ -5,7 +5,13 @@ weighs the net cost per apprentice against the subsidy (while the apprenticeship
 and what similar firms nearby did last year (same sector and district):
 
     P(take) = execution * propensity_e
-              * logistic(base + peer_weight * peer share - (net cost - subsidy) / scale)
+              * logistic(base + peer_weight * peer share - (net cost - e) / scale)
+
+where e is the subsidy per head the firm can expect: the per-head subsidy while the scheme's
+share of the apprenticeship line covers everyone who wants it, line / heads wanted once it is
+rationed (``expected_subsidy``: a larger subsidy per head never buys fewer apprentices). The
+line is split between the two schemes by ``student_share_of_line`` (they are funded through
+different channels), so raising one scheme's subsidy does not take money from the other.
 
 taken separately for students (modern apprenticeship: ``students_per_100_staff`` second-year
 students of its sector's major at a partner school, more if they share a training base) and for
@@ -20,7 +26,7 @@ import numpy as np
 
 from sim.model.enrollment import stochastic_round
 from sim.model.students import RowsBySchoolGroup, State
-from sim.model.programmes.base import Programme, logistic
+from sim.model.programmes.base import Programme, expected_subsidy, logistic
 
 
 class Apprenticeship(Programme):
@@ -46,48 +52,68 @@ class Apprenticeship(Programme):
         firms = np.bincount(key, minlength=key.max() + 1)
         return hosts[key] / np.maximum(firms[key], 1)
 
-    def _decide(self, model, net_cost, subsidy, count, line_unit, u):
-        """Vectorised decisions: subsidised where the line can pay, in a random order.
-
-        Returns (takes apprentices, is subsidised); the caller pays for those it places."""
+    def _decide(self, model, net_cost, subsidy, count, unit, line, u):
+        """(E,) which firms take ``count`` apprentices. A firm weighs the subsidy per head it
+        can expect from its stream's share of the line (``expected_subsidy``), so a larger
+        per-head subsidy never buys fewer apprentices; ``unit`` is yuan of line per agent and
+        yuan of subsidy (duration and persons per agent)."""
         lv, ent = self.levers, model.enterprises
         base = lv.base_log_odds + lv.peer_weight * self._peer_share(model)
         scale = self.execution() * ent.propensity
-        p_with = scale * logistic(base - (net_cost - subsidy) / lv.decision_scale_yuan)
-        p_without = scale * logistic(base - net_cost / lv.decision_scale_yuan)
-        want = u < p_with
-        order = self.rng.permutation(np.flatnonzero(want))
-        cost = count[order] * line_unit
-        covered = np.cumsum(cost) <= model.budget.available[self.budget_line] + 1e-6
-        subsidised = np.zeros(ent.n, dtype=bool)
-        subsidised[order[covered]] = True
-        take = subsidised | (u < p_without)
-        return take, subsidised
+
+        def p_take(e):
+            return scale * logistic(base - (net_cost - e) / lv.decision_scale_yuan)
+
+        e = expected_subsidy(subsidy, line, lambda e: e * unit * float((p_take(e) * count).sum()))
+        return u < p_take(e)
+
+    def _pay(self, model, line: float, subsidy: float, agents: int, unit: float) -> float:
+        """Pay the stream's heads while its share of the line lasts; returns what is left."""
+        amount = min(line, subsidy * agents * unit)
+        model.budget.pay(self.budget_line, amount)
+        return line - amount
 
     def intake(self, model) -> None:
         if not self.active:
             return
         lv, ent, st, ppa = self.levers, model.enterprises, model.students, model.persons_per_agent
         staff = ent.employees
+        # The line is split between the two schemes (funded through different channels).
+        line = model.budget.available[self.budget_line]
+        line_students = line * lv.student_share_of_line
+        line_employees = line - line_students
         # New-type apprenticeship: employees, enterprise-led.
-        n_emp = stochastic_round(self.rng, staff * lv.employees_per_100_staff / 100.0 / ppa)
-        unit = lv.subsidy_per_employee_yuan * lv.newtype_months / 12.0 * ppa
-        take_emp, paid = self._decide(model, lv.net_cost_employee_yuan, lv.subsidy_per_employee_yuan,
-                                      n_emp, unit, self.rng.random(ent.n))
+        # Decisions draw from their own stream (a fixed number of draws a year), so placement
+        # and drop-out draws, which vary with the number of hosts, do not reshuffle them.
+        draw = model.rng_for("apprenticeship decisions")
+        n_emp = stochastic_round(draw, staff * lv.employees_per_100_staff / 100.0 / ppa)
+        unit = lv.newtype_months / 12.0 * ppa
+        take_emp = self._decide(model, lv.net_cost_employee_yuan, lv.subsidy_per_employee_yuan,
+                                n_emp, unit, line_employees, draw.random(ent.n))
         started_emp = int(n_emp[take_emp].sum())
-        model.budget.pay(self.budget_line, float(n_emp[paid].sum()) * unit)
+        self._pay(model, line_employees, lv.subsidy_per_employee_yuan, started_emp, unit)
         self.newtype_active[take_emp] += n_emp[take_emp]
 
         # Modern apprenticeship: students, school-led, at partner schools.
         shares_base = model.partnerships.base.any(axis=0)
         factor = np.where(shares_base, model.p.training_bases.apprentice_capacity_factor, 1.0)
-        n_stu = stochastic_round(self.rng, staff * lv.students_per_100_staff / 100.0 / ppa * factor)
-        unit = lv.subsidy_per_student_yuan * ppa
-        take_stu, paid = self._decide(model, lv.net_cost_student_yuan, lv.subsidy_per_student_yuan,
-                                      n_stu, unit, self.rng.random(ent.n))
+        planned = staff * lv.students_per_100_staff / 100.0 * factor  # persons, unrounded
+        n_stu = stochastic_round(draw, planned / ppa)
+        take_stu = self._decide(model, lv.net_cost_student_yuan, lv.subsidy_per_student_yuan,
+                                n_stu, ppa, line_students, draw.random(ent.n))
+        started_stu = self._place_students(model, take_stu, n_stu, planned)
+        self._pay(model, line_students, lv.subsidy_per_student_yuan, started_stu, ppa)
+        # Peers see the decision to take apprentices (not how many came), whatever the scale.
+        self.hosted_last_year = take_emp | take_stu
+        model.flow("apprentices.started_students", started_stu)
+        model.flow("apprentices.started_employees", started_emp)
+
+    def _place_students(self, model, take_stu, n_stu, planned) -> int:
+        """Host firms take second-year students of their sector's major at a partner school."""
+        lv, st, ppa = self.levers, model.students, model.persons_per_agent
         eligible = ((st.view("state") == State.ENROLLED) & (st.view("year") == lv.student_year)
                     & (st.view("apprentice_firm") < 0))
-        started_stu = 0
+        started = 0
         by_major = RowsBySchoolGroup(st, eligible, len(model.groups))
         for e in np.flatnonzero(take_stu):  # a loop over host firms, not students
             school, pool = self.partner_students(e, by_major, eligible)
@@ -98,15 +124,12 @@ class Apprenticeship(Programme):
                 continue
             st.apprentice_firm[take] = e
             eligible[take] = False
-            if paid[e]:
-                model.budget.pay(self.budget_line, take.size * unit)
             model.partnerships.touch(school, e, model.year)
-            model.partnerships.apprentices[school, e] += take.size
-            started_stu += take.size
-        # Peers see the decision to take apprentices (not how many came), whatever the scale.
-        self.hosted_last_year = take_emp | take_stu
-        model.flow("apprentices.started_students", started_stu)
-        model.flow("apprentices.started_employees", started_emp)
+            # The pair's record counts persons planned (capped by the pool), not rounded
+            # agents, so the combo criterion reads the same at any persons per agent.
+            model.partnerships.apprentices[school, e] += min(planned[e], pool.size * ppa)
+            started += take.size
+        return started
 
     def progress(self, model) -> None:
         """Every month: apprentices drop out; employee apprenticeships complete."""

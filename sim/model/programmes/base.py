@@ -59,3 +59,27 @@ class Programme:
 
 def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def expected_subsidy(subsidy: float, line_yuan: float, spend_at) -> float:
+    """The subsidy per head that deciders can expect from a per-head subsidy on a limited line.
+
+    The line pays ``subsidy`` per head while it lasts; when the heads wanted exceed what it
+    covers, a head is funded with probability line / (subsidy * heads), so the expected subsidy
+    is min(subsidy, line / heads). Deciders who know the line is rationed weigh that expected
+    subsidy, and the heads wanted depend on it: the fixed point
+    e = min(subsidy, line / heads(e)), found by bisection on ``spend_at(e)`` = e * heads(e)
+    (yuan, increasing in e). A larger subsidy never lowers e, so it never buys fewer heads;
+    once the line binds, e (and the heads) no longer depend on the subsidy per head."""
+    if subsidy <= 0:
+        return 0.0
+    if spend_at(subsidy) <= line_yuan:
+        return float(subsidy)
+    lo, hi = 0.0, float(subsidy)
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if spend_at(mid) <= line_yuan:
+            lo = mid
+        else:
+            hi = mid
+    return lo

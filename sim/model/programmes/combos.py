@@ -2,9 +2,11 @@
 
 Each December the bureau certifies partnerships that have deepened enough: cooperating for at
 least ``min_years``, with at least ``min_order_classes`` order classes and ``min_apprentices``
-apprentices hosted (and a shared training base if ``require_base``). At most ``max_per_year``
-are certified a year, the deepest first, each with an award from the combos line. T8 counts
-certified combos at the end of the year.
+apprentices hosted (persons; and a shared training base if ``require_base``). A qualifying
+pair applies with its enterprise's propensity to cooperate. Applicants are certified deepest
+first, each with an award from the combos line while it lasts, at most ``max_per_year`` (a
+ceiling that does not bind in the baseline). T8 counts certified combos at the end of the year;
+``combos.certified`` (and T8.flow) the year's new ones.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class DemonstrationCombos(Programme):
         if not self.active:
             return
         lv, pt = self.levers, model.partnerships
-        apprentices = pt.apprentices * model.persons_per_agent
+        apprentices = pt.apprentices  # persons, recorded scale-free (see apprenticeship)
         ok = (pt.active & ~pt.combo
               & (model.year - pt.since_year >= lv.min_years)
               & (pt.order_classes >= lv.min_order_classes)
@@ -34,6 +36,10 @@ class DemonstrationCombos(Programme):
         if lv.require_base:
             ok &= pt.base
         s, e = np.nonzero(ok)
+        # A qualifying pair applies if its enterprise is willing to prepare the application
+        # (its propensity to cooperate): the title is worth more to firms that value the tie.
+        applies = self.rng.random(s.size) < model.enterprises.propensity[e]
+        s, e = s[applies], e[applies]
         depth = pt.order_classes[s, e] * model.p.order_classes.class_size + apprentices[s, e]
         certified = 0
         for k in np.argsort(-depth, kind="stable")[: lv.max_per_year]:

@@ -8,14 +8,16 @@ a yearly participation rate that vouchers raise:
 
 Supply is capacity: schools' spare teaching (``school_capacity_per_seat`` per intake seat),
 training bases, and leading firms' in-house training. Each month a twelfth of the demand is
-served up to a twelfth of the capacity. Vouchers are paid from the social-training line while
-it lasts; beyond that, demand falls back to its unsubsidised level.
+served up to a twelfth of the capacity. The voucher in the demand is the one trainees can
+expect: the full voucher while the month's share of the remaining line covers everyone served,
+the line divided among them once it is rationed (see ``expected_subsidy``). So a larger voucher
+or a larger line never lowers training, and more capacity raises it where demand exceeds it.
 """
 
 from __future__ import annotations
 
 
-from sim.model.programmes.base import Programme
+from sim.model.programmes.base import Programme, expected_subsidy
 
 
 class SocialTraining(Programme):
@@ -39,12 +41,16 @@ class SocialTraining(Programme):
         base = (model.enterprises.employees.sum() * lv.employee_rate_per_year
                 + lv.migrant_workers * lv.migrant_rate_per_year
                 + lv.veterans * lv.veteran_rate_per_year) / 12.0
-        with_voucher = base * (1.0 + lv.voucher_elasticity * lv.voucher_yuan / lv.course_price_yuan)
-        affordable = budget.affordable(self.budget_line, lv.voucher_yuan)
-        subsidised = min(with_voucher, affordable)
-        # The part of demand that vouchers no longer cover behaves as unsubsidised demand.
-        demand = subsidised + base * (1.0 - subsidised / with_voucher) if with_voucher > 0 else 0.0
-        served = int(self.rng.poisson(min(demand, self.capacity_per_year(model) / 12.0)))
-        paid = min(served, int(subsidised))
-        budget.pay(self.budget_line, paid * lv.voucher_yuan)
+        # Trainees weigh the voucher they can expect from what is left of the line over the
+        # rest of the year (``expected_subsidy``): a larger voucher never buys less training.
+        months_left = 13 - model.month
+        line = budget.available[self.budget_line] / months_left
+        capacity = self.capacity_per_year(model) / 12.0
+
+        def demand(e):
+            return base * (1.0 + lv.voucher_elasticity * e / lv.course_price_yuan)
+
+        voucher = expected_subsidy(lv.voucher_yuan, line, lambda e: e * min(demand(e), capacity))
+        served = int(self.rng.poisson(min(demand(voucher), capacity)))
+        budget.pay(self.budget_line, min(budget.available[self.budget_line], served * voucher))
         model.flow("social_training.person_times", served)

@@ -7,8 +7,11 @@ pays ``public_capital_yuan``, the firm the rest of ``cost_yuan``:
     P(willing) = execution * propensity_e
                  * logistic((enterprise_benefit - (cost - public capital)) / decision_scale)
 
-The bureau funds willing firms, largest first, while the training-base line can pay the public
-capital. A base takes ``build_months * lognormal(0, build_months_sd_log) / execution`` months
+among the firms that can co-invest: their own share (cost - public capital) must fit in the
+training money they can commit, ``co_investment_payroll_share`` of a year's payroll for
+``co_investment_years``. The bureau funds willing firms, largest first, while the
+training-base line can pay the public capital. So the line binds while willing, able firms
+remain; as they get bases, willingness and the ability to co-invest bind instead. A base takes ``build_months * lognormal(0, build_months_sd_log) / execution`` months
 to build; once built it raises the
 school's reputation, adds a 1+X pilot slot and social-training capacity, and lets the partner
 firm take more apprentices. T7 counts bases in operation at the end of the year.
@@ -46,9 +49,11 @@ class TrainingBases(Programme):
         if not self.active:
             return
         lv, ent = self.levers, model.enterprises
-        net = lv.enterprise_benefit_yuan - (lv.cost_yuan - lv.public_capital_yuan)
+        own_share = lv.cost_yuan - lv.public_capital_yuan
+        net = lv.enterprise_benefit_yuan - own_share
         p = self.execution() * ent.propensity * logistic(net / lv.decision_scale_yuan)
-        willing = (ent.employees >= lv.min_employees) & ~self.has_base & (self.rng.random(ent.n) < p)
+        willing = ((ent.employees >= lv.min_employees) & ~self.has_base & self.can_co_invest(own_share)
+                   & (self.rng.random(ent.n) < p))
         started = 0
         for e in np.flatnonzero(willing)[np.argsort(-ent.employees[willing], kind="stable")]:
             if not model.budget.can_pay(self.budget_line, lv.public_capital_yuan):
@@ -65,6 +70,14 @@ class TrainingBases(Programme):
             model.partnerships.touch(school, e, model.year)
             started += 1
         model.flow("training_bases.started", started)
+
+    def can_co_invest(self, own_share: float):
+        """(E,) firms whose training money over the commitment years covers their share of a
+        base: ``co_investment_payroll_share`` of a year's payroll (graduate pay at the firm's
+        wage index) times ``co_investment_years``."""
+        ent, lv, lm = self.model.enterprises, self.levers, self.model.p.labour_market
+        payroll = ent.employees * ent.wage_index * lm.wage_secondary_yuan_month * 12.0
+        return own_share <= lv.co_investment_payroll_share * lv.co_investment_years * payroll
 
     def construct(self, model) -> None:
         done = [p for p in self.projects if p[2] <= model.month_index]
