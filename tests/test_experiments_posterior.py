@@ -196,3 +196,18 @@ def test_unknown_holdout_exits_2_and_writes_nothing(city, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--holdout" in err and "share.nope" in err
     assert not out.exists()
+
+
+def test_observed_file_role_column_holds_rows_out(tmp_path):
+    from sim.experiments.posterior_study import validate_rows
+
+    path = tmp_path / "o.csv"
+    path.write_text("indicator,year,value,tolerance,role\nT4,,1,1,fit\nT9,,0.7,0.05,validate\n"
+                    "T2,,1,1,\n")
+    assert validate_rows(path) == {"T9"}
+    path.write_text("indicator,year,value,tolerance,role\nT4,,1,1,maybe\n")
+    with pytest.raises(ParamError, match="fit or validate"):
+        validate_rows(path)
+    shipped = validate_rows(Path(__file__).resolve().parent.parent / "params" / "calibration"
+                            / "national_statistics.csv")
+    assert "share.secondary.local_of_employed" in shipped  # T9's own metric is never fitted

@@ -89,7 +89,7 @@ def prepare_posterior(observed: str | Path, fits: list[Factor], base: Params, pa
                          "or with --fit KEY=LOW:HIGH")
     rows = read_observed(observed, simulated_years(base))
     names = {r.indicator for r in rows}
-    hold = set(holdout or [])
+    hold = set(holdout or []) | validate_rows(observed)
     unknown = sorted(hold - names)
     if unknown:
         raise ParamError("--holdout", unknown[0], unknown[0], "not a statistic of the observed "
@@ -104,6 +104,22 @@ def prepare_posterior(observed: str | Path, fits: list[Factor], base: Params, pa
                           n_candidates, n_draws, max(20.0, n_draws / 5.0),
                           replicate_seeds(master_seed, n_seeds), master_seed, workers, out, spec,
                           resuming, str(observed))
+
+
+def validate_rows(observed: str | Path) -> set[str]:
+    """Indicators the observed file itself keeps out of the fit: an optional ``role`` column
+    with ``fit`` or ``validate`` (e.g. statistics of an older period, or a target's own metric)."""
+    import pandas as pd
+
+    table = pd.read_csv(observed, dtype=str, keep_default_na=False)
+    table.columns = [c.strip().lower() for c in table.columns]
+    if "role" not in table.columns:
+        return set()
+    roles = table["role"].str.strip().str.lower()
+    bad = sorted(set(roles) - {"fit", "validate", ""})
+    if bad:
+        raise ParamError(str(observed), "role", bad[0], "fit or validate (empty = fit)")
+    return set(table.loc[roles == "validate", "indicator"].str.strip())
 
 
 # ---------------------------------------------------------------------------------------------

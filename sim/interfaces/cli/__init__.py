@@ -132,7 +132,8 @@ def _add_calibrate(sub, set_help: str) -> None:
                    help="posterior (default without --fit) or point (Optuna; default with --fit)")
     p.add_argument("--holdout", action="append", metavar="INDICATOR",
                    help="posterior: keep this statistic out of the fit and validate on it; "
-                        "repeat for several")
+                        "repeat for several (rows with role = validate in OBSERVED.csv are "
+                        "held out too)")
     p.add_argument("--candidates", type=int, default=None,
                    help="posterior: candidates drawn from the ranges (default 200)")
     p.add_argument("--draws", type=int, default=None,
