@@ -211,3 +211,46 @@ def test_observed_file_role_column_holds_rows_out(tmp_path):
     shipped = validate_rows(Path(__file__).resolve().parent.parent / "params" / "calibration"
                             / "national_statistics.csv")
     assert "share.secondary.local_of_employed" in shipped  # T9's own metric is never fitted
+
+
+# ---------------------------------------------------------------------------------------------
+# skills-sim forecast --assumptions POSTERIOR
+
+
+def test_forecast_draws_posterior_keys_from_the_posterior_in_every_scenario(tmp_path):
+    from sim.params import BASELINE_PATH
+
+    speed, lag = "major_adjustment.speed", "major_adjustment.elasticity"
+    post = tmp_path / "posterior.parquet"
+    pd.DataFrame([(d, k, v) for d in range(3) for k, v in ((speed, 0.1 + 0.1 * d), (lag, 0.2 + d * 0.1))],
+                 columns=["draw", "key", "value"]).to_parquet(post)
+    copy = tmp_path / "copy.toml"
+    copy.write_text(f'base = "{BASELINE_PATH.as_posix()}"\n')
+    out = tmp_path / "f"
+    assert main(["forecast", str(BASELINE_PATH), str(copy), "--replicates", "4", "--workers", "1",
+                 "--seed", "5", "--assumptions", str(post), "--out", str(out), *SMALL_SET,
+                 "--set", "run.years=1"]) == 0
+    a = pd.read_parquet(out / "assumptions.parquet")
+    for key, allowed in ((speed, {0.1, 0.2, 0.3}), (lag, {0.2, 0.3, 0.4})):
+        got = a[a["key"] == key]
+        assert set(np.round(got["value"], 9)) <= allowed and got["value"].nunique() == 3
+        by_scenario = got.pivot(index="replicate", columns="scenario", values="value")
+        assert (by_scenario.nunique(axis=1) == 1).all()  # paired across scenarios
+    # a key the posterior does not cover is still drawn from its prior range
+    other = a[a["key"] == "school_choice.beta_interest"]
+    assert other["value"].nunique() > 1
+    meta = __import__("json").loads((out / "manifest.json").read_text())
+    assert meta["assumptions"]["source"].startswith("posterior")
+
+
+def test_forecast_refuses_a_missing_or_malformed_posterior(tmp_path, capsys):
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"draw": [0], "key": ["no.such_key"], "value": [1.0]}).to_parquet(bad)
+    for path, expected in ((tmp_path / "missing.parquet", "no such file"),
+                           (bad, "not a parameter")):
+        out = tmp_path / "o"
+        assert main(["forecast", "--replicates", "2", "--assumptions", str(path), "--out",
+                     str(out), *SMALL_SET]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and str(path) in err, err
+        assert not out.exists()

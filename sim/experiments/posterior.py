@@ -281,3 +281,16 @@ def posterior_assumptions(posterior: pd.DataFrame, replicates: int,
     wide = posterior.pivot(index="draw", columns="key", values="value")
     rows = [(k, key, float(wide.at[d, key])) for k, d in enumerate(order) for key in wide.columns]
     return pd.DataFrame(rows, columns=["replicate", "key", "value"])
+
+
+def with_posterior(draws: pd.DataFrame, posterior: pd.DataFrame, replicates: int,
+                   master_seed: int) -> pd.DataFrame:
+    """A forecast's assumption draws (``scenario, replicate, key, value``) with the keys the
+    posterior covers taken from it instead of their prior ranges: replicate ``k`` gets the same
+    posterior draw in every scenario. A key a scenario fixes (not among its draws) stays fixed."""
+    post = posterior_assumptions(posterior, replicates, master_seed)
+    value = {(int(k), key): v for k, key, v in post.itertuples(index=False)}
+    out = draws.copy()
+    pairs = zip(out["replicate"].astype(int), out["key"])
+    out["value"] = [value.get(p, v) for p, v in zip(pairs, out["value"])]
+    return out

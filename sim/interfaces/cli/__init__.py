@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--fixed-assumptions", action="store_true",
                    help="hold the [uncertain] assumptions at their point values (chance only)")
+    p.add_argument("--assumptions", metavar="POSTERIOR", default=None,
+                   help="draw each replicate's values of the keys a posterior calibration "
+                        "covers from its posterior.parquet (skills-sim calibrate) instead of "
+                        "their prior ranges; the same draw in every scenario")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     _overwrite_option(p)

@@ -20,9 +20,9 @@ def posterior_factors(args, base, fixed):
     """The ranges to fit: --fit ranges when given, else the parameter file's [uncertain] table."""
     if args.fit:
         return parse_fit(args.fit, base, fixed)
-    from sim.experiments.uncertain import uncertain_factors
+    from sim.experiments.ranges import parse_uncertain
 
-    return uncertain_factors(base)
+    return parse_uncertain(base, str(args.params or BASELINE_PATH))
 
 
 def posterior_command(args, out: Path, overwrite: bool = False) -> int:
