@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")
     p.add_argument("--fixed-assumptions", action="store_true",
                    help="hold the [uncertain] assumptions at their point values (chance only)")
+    p.add_argument("--assumptions", metavar="POSTERIOR", default=None,
+                   help="draw each replicate's values of the keys a posterior calibration "
+                        "covers from its posterior.parquet (skills-sim calibrate) instead of "
+                        "their prior ranges; the same draw in every scenario")
     p.add_argument("--out", help="output folder (default: a new folder under results/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help=set_help)
     _overwrite_option(p)
@@ -171,17 +175,33 @@ def _add_defaults_and_examples(sub) -> None:
 
 def _add_calibrate(sub, set_help: str) -> None:
     p = sub.add_parser(
-        "calibrate", help="fit coefficients to observed statistics (Optuna; resumable)",
-        description="Fit --fit coefficients so the model matches OBSERVED.csv (indicator, year, "
-                    "value, tolerance; empty year = mean over the simulated years). Re-running "
-                    "the same command on the same --out continues the study. For speed, e.g. "
-                    "--set run.persons_per_agent=10 --set run.years=2.")
+        "calibrate", help="a posterior over uncertain coefficients, or a point fit (resumable)",
+        description="Match the model to OBSERVED.csv (indicator, year, value, tolerance; empty "
+                    "year = mean over the simulated years). Without --fit: a posterior over the "
+                    "parameter file's [uncertain] ranges (posterior.parquet, validation.csv, "
+                    "identifiability.csv; --holdout keeps statistics out of the fit to validate "
+                    "on them). With --fit KEY=LOW:HIGH: a point fit of those coefficients "
+                    "(Optuna), or a posterior over those ranges with --method posterior. "
+                    "Re-running the same command on the same --out continues the study. For "
+                    "speed, e.g. --set run.persons_per_agent=10 --set run.years=2.")
     p.add_argument("observed", help="CSV of observed statistics: indicator, year, value, tolerance")
     p.add_argument("--params", help="parameter file to start from (default: the baseline)")
-    p.add_argument("--fit", action="append", required=True, metavar="KEY=LOW:HIGH",
+    p.add_argument("--fit", action="append", metavar="KEY=LOW:HIGH",
                    help="a numeric parameter to fit and its range; repeat for several")
-    p.add_argument("--trials", type=int, default=None, help="finished trials in total (default 30)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per trial (default 3)")
+    p.add_argument("--method", choices=("posterior", "point"), default=None,
+                   help="posterior (default without --fit) or point (Optuna; default with --fit)")
+    p.add_argument("--holdout", action="append", metavar="INDICATOR",
+                   help="posterior: keep this statistic out of the fit and validate on it; "
+                        "repeat for several (rows with role = validate in OBSERVED.csv are "
+                        "held out too)")
+    p.add_argument("--candidates", type=int, default=None,
+                   help="posterior: candidates drawn from the ranges (default 200)")
+    p.add_argument("--draws", type=int, default=None,
+                   help="posterior: equal-weight draws written (default 200, at least 100)")
+    p.add_argument("--trials", type=int, default=None,
+                   help="point fit: finished trials in total (default 30)")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="seeds per candidate or trial (default 2 posterior, 3 point)")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: min(seeds, cores))")
     p.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED, help="master seed")

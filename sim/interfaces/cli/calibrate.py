@@ -18,6 +18,21 @@ def command(args) -> int:
     """Validate everything, then run (or resume) the study, write, draw and summarise."""
     out = study_out(args, "calibrate")
     overwrite = getattr(args, "overwrite", False)
+    method = args.method or ("point" if args.fit else "posterior")
+    if method == "posterior":
+        from sim.interfaces.cli.calibrate_posterior import posterior_command
+
+        return posterior_command(args, out, overwrite)
+    if args.holdout or args.candidates is not None or args.draws is not None:
+        from sim.params import MISSING, ParamError
+
+        raise ParamError("command line", "--holdout/--candidates/--draws", MISSING,
+                         "these are for a posterior calibration (no --fit, or --method posterior)")
+    if not args.fit:
+        from sim.params import MISSING, ParamError
+
+        raise ParamError("--fit", "<none>", MISSING, "a point fit needs at least one --fit "
+                         "KEY=LOW:HIGH (a numeric parameter and its range)")
     cal = prepare_calibration(args.observed, args.fit, args.params, args.set, args.trials,
                               args.seeds, args.workers, args.seed, out, overwrite=overwrite)
     city_folders({"base": cal.base})  # a bad city folder row: exit 2 before any run

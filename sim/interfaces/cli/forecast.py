@@ -51,6 +51,9 @@ def command(args) -> int:
 
     ranged, draws, fixed = forecast_draws(scenarios, paths, replicates, args.seed,
                                           args.fixed_assumptions)
+    posterior = posterior_draws(args, scenarios, ranged, draws, replicates)
+    if posterior is not None:
+        draws = posterior
 
     with OutputFolder(out, "forecast", getattr(args, "overwrite", False)) as folder:
         started, t0 = now_iso(), time.perf_counter()
@@ -87,6 +90,8 @@ def command(args) -> int:
             **({"city_data": folders} if folders else {}),
             drivers_seconds=round(time.perf_counter() - t1, 1),
             assumptions={"fixed": fixed, "method": None if fixed else ASSUMPTION_METHOD,
+                         "source": (f"posterior {args.assumptions}" if posterior is not None
+                                    else "point values" if fixed else "prior ranges"),
                          "ranges": {name: {f.key: f.spec() for f in factors}
                                     for name, factors in ranged.items()}},
         )
@@ -104,6 +109,27 @@ def command(args) -> int:
           f"districts_attainment.csv, district_cells.parquet, {len(figures) + len(maps)} figures, "
           f"manifest.json ({elapsed:.0f} s of simulation)")
     return 0
+
+
+def posterior_draws(args, scenarios: dict[str, Params], ranged: dict, draws: pd.DataFrame,
+                    replicates: int) -> pd.DataFrame | None:
+    """``--assumptions POSTERIOR``: the draws with the posterior's keys taken from it (checked
+    before any run: a missing or malformed file exits 2)."""
+    if not getattr(args, "assumptions", None):
+        return None
+    from sim.experiments.posterior import read_posterior, with_posterior
+    from sim.params import flatten
+
+    if args.fixed_assumptions:
+        raise ParamError("command line", "--assumptions", args.assumptions,
+                         "not with --fixed-assumptions (one or the other)")
+    known = set().union(*(flatten(p.to_dict()) for p in scenarios.values()))
+    post = read_posterior(args.assumptions, known)
+    covered = set(post["key"]) & {f.key for factors in ranged.values() for f in factors}
+    if not covered:
+        raise ParamError(args.assumptions, "key", sorted(set(post["key"]))[0],
+                         "none of the posterior's keys is ranged in [uncertain] of any scenario")
+    return with_posterior(draws, post, replicates, args.seed)
 
 
 def load_scenarios(names: list[str], paths: list[str], overrides: dict) -> dict[str, Params]:
