@@ -11,7 +11,8 @@ from sim.params.base import (BASELINE_PATH, DEFAULT_MASTER_SEED, MISSING, PACKAG
                              dist_version)
 from sim.params.keys import (apply_overrides, dotted_keys, flatten, lookup, parse_set_options,
                              parse_value, pydantic_error)
-from sim.params.loading import load_params, parameter_descriptions, read_input_text, read_toml, spinup_params
+from sim.params.describe import parameter_descriptions
+from sim.params.loading import load_params, read_input_text, read_toml, spinup_params
 from sim.params.levers import (LEVER_SECTIONS, Launch, Budget, Partnerships, OrderClasses, Apprenticeship, Certificates, TrainingBases, Combos, SocialTraining, Groups, Platform, Retention, MajorGuidance, JointMeeting)
 from sim.params.schema import (Run, Targets, City, Demography, Students, SchoolChoice, Schools, MajorAdjustment, Enterprises, Sector, LabourMarket)
 from sim.params.schema import Params, check_keys, known_keys, validate

@@ -73,3 +73,14 @@ def key_label(key: str) -> str:
     if unit in ("share", "factor", "sd"):
         unit = ""
     return f"{head}: {words}" + (f" ({unit})" if unit else "")
+
+
+def parameter_descriptions(path: str | Path = BASELINE_PATH) -> dict[str, str]:
+    """``{"section.key": comment}`` without the source note in parentheses or a leading unit:
+    readable names for keys in summaries (from the same comments as :func:`comments`)."""
+    out = {}
+    for key, text in comments(Path(path)).items():
+        text = re.sub(r"\s*\((assumption|CAL|calibrated|source)[^)]*\)\s*$", "", text)
+        text = re.sub(r"^(yuan|km|persons|cells)(/\w+)?;\s*", "", text.strip())
+        out[key] = text.rstrip(" .;")
+    return out

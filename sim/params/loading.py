@@ -116,19 +116,6 @@ def resolve_city_folder(raw: dict, path: Path) -> None:
     data = city.get("data") if isinstance(city, dict) else None
     if isinstance(data, str):
         city["data"] = str((path.parent / data).resolve())
-
-
-def parameter_descriptions(path: str | Path = BASELINE_PATH) -> dict[str, str]:
-    """``{"section.key": comment}`` from a parameter file's end-of-line comments, without the
-    source note in parentheses: readable names for keys in summaries."""
-    import re
-
-    out: dict[str, str] = {}
-    table = ""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return out
     for line in lines:
         head = re.match(r"^\s*\[([^\]]+)\]", line)
         if head:
