@@ -38,8 +38,22 @@ FLOAT_KEYS = float_keys(Params, BASE_RAW)
 
 
 def test_the_schema_walk_finds_every_float_of_the_baseline():
-    flat = {k: v for k, v in _flat(load_params().to_dict()).items() if isinstance(v, float)}
+    # [uncertain] ranges are not schema fields: they are checked by ranges.parse_uncertain (below).
+    flat = {k: v for k, v in _flat(load_params().to_dict()).items()
+            if isinstance(v, float) and not k.startswith("uncertain.")}
     assert sorted(FLOAT_KEYS) == sorted(flat) and len(FLOAT_KEYS) > 200
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_a_non_finite_uncertain_range_is_refused(tmp_path, bad):
+    from sim.experiments.ranges import parse_uncertain
+    from sim.params import ParamError
+
+    path = tmp_path / "p.toml"
+    path.write_text(f'base = "{BASELINE_PATH.as_posix()}"\n[uncertain]\n'
+                    f'"major_adjustment.speed" = {{ low = {bad}, high = 0.5, why = "test" }}\n')
+    with pytest.raises(ParamError, match="major_adjustment.speed"):
+        parse_uncertain(load_params(path), str(path))
 
 
 def _flat(d: dict, prefix: str = "") -> dict:

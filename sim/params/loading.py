@@ -116,17 +116,6 @@ def resolve_city_folder(raw: dict, path: Path) -> None:
     data = city.get("data") if isinstance(city, dict) else None
     if isinstance(data, str):
         city["data"] = str((path.parent / data).resolve())
-    for line in lines:
-        head = re.match(r"^\s*\[([^\]]+)\]", line)
-        if head:
-            table = head.group(1).strip()
-            continue
-        m = re.match(r'^\s*"?([A-Za-z0-9_.]+)"?\s*=\s*[^#]*#\s*(.+)$', line)
-        if m and table != "uncertain":
-            text = re.sub(r"\s*\((assumption|CAL|calibrated|source)[^)]*\)\s*$", "", m.group(2))
-            text = re.sub(r"^(yuan|km|persons|cells)(/\w+)?;\s*", "", text.strip())
-            out[f"{table}.{m.group(1)}" if table else m.group(1)] = text.rstrip(" .;")
-    return out
 
 
 def spinup_params(params: Params) -> Params:

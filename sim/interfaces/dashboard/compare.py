@@ -1,6 +1,7 @@
 """Comparing settings with their uncertainty: a few replicates of the page's setting and of a
 reference scenario, through the forecast engine (:func:`sim.experiments.forecast.forecast`), so
-a run here gives the same numbers as ``skills-sim forecast`` with the same seeds and scale.
+a run here gives the same numbers as ``skills-sim forecast`` with the same seeds and scale
+(assumptions included: each replicate draws the ``[uncertain]`` values the command draws).
 
 A :class:`NamedRun` keeps one setting's replicates and the command line that reproduces them;
 the page keeps a short list of them per browser session.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.experiments.assumptions import forecast_draws
 from sim.experiments.attainment import attainment
 from sim.experiments.forecast import forecast, sort_by_scenario
 from sim.interfaces.dashboard.levers import scenario_files, set_options
@@ -60,8 +62,10 @@ def run_comparison(current: Settings, reference: str, name: str, replicates: int
     names = [name, reference if reference != name else f"{reference} (reference)"]
     scenarios = {names[0]: current.params(persons_per_agent),
                  names[1]: ref.params(persons_per_agent)}
+    # Each replicate draws its [uncertain] assumptions as the command does (same seed, same draws).
+    ranged, draws, fixed = forecast_draws(scenarios, names, replicates, master_seed)
     annual = forecast(scenarios, replicates, workers=workers, master_seed=master_seed,
-                      progress=False)
+                      progress=False, draws=None if fixed else draws, ranged=ranged)
     return [NamedRun(n, s, persons_per_agent, replicates, master_seed,
                      annual[annual["scenario"] == n].reset_index(drop=True))
             for n, s in zip(names, (current, ref))]
