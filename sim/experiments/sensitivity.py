@@ -49,6 +49,7 @@ import pandas as pd
 from pydantic import Field
 
 from sim.experiments.folders import begin_update, manifest, now_iso, write_csv, write_manifest
+from sim.experiments.progress import Progress
 from sim.experiments.ranges import Factor, lever_overrides, parse_factors
 from sim.experiments.seeds import keyed_seed, replicate_seeds
 from sim.params import MISSING, ParamError, Params, StrictModel, dist_version
@@ -295,7 +296,7 @@ def analyse(sens: Sensitivity, annual: pd.DataFrame) -> pd.DataFrame:
 
 def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = None,
                     executor: str = "local", scheduler: str | None = None,
-                    progress: bool | None = None, log=None, runner=None) -> SensitivityOutcome:
+                    progress: Progress | None = None, log=None, runner=None) -> SensitivityOutcome:
     """Run (or resume) the design in ``out/sweep`` on the sweep engine, then analyse and write.
 
     ``runner`` replaces :func:`sim.experiments.executors.execute` (``Job -> RunResult``): a cheap synthetic
