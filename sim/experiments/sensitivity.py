@@ -139,13 +139,10 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
     unit = draw_design(spec.method, problem, spec.n, spec.levels or 4, spec.seed)
     levels = spec.method == "morris"
     points = tuple(tuple(f.at_unit(u, levels) for f, u in zip(factors, row)) for row in unit)
-    kinds = tuple({"month": "str"}.get(f.kind, f.kind) if not f.as_float else "float"
-                  for f in factors)
     sweep = Sweep(
         path=path, name=spec.name or path.stem, base=base, design=spec.method, size=spec.n,
         replicates=spec.replicates, seed=spec.seed, monthly=False, fixed=fixed,
-        axes={f.key: f.spec() for f in factors}, keys=tuple(f.key for f in factors),
-        kinds=kinds, points=points, seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
+        axes={f.key: f.spec() for f in factors}, factors=tuple(factors), points=points, seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
         assumptions=replicate_overrides(base, spec.replicates, spec.seed, source),
         transform=lambda values: lever_overrides(base, values),
     )
