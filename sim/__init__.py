@@ -1,7 +1,8 @@
 """skills-sim: an agent-based forecast of a city's industry-education integration plan.
 
 ``sim.forecast(...)`` runs the Monte Carlo forecast from Python and returns its tables, figures
-and report (:mod:`sim.interfaces.notebook`); ``sim.SkillsModel(params, seed).run()`` is one run.
+and report (:mod:`sim.interfaces.notebook`); ``sim.SkillsModel(params, seed).run()`` is one run
+(the model of :mod:`sim.model.model`, with ``.plot()`` for a notebook).
 
 The names below are imported on first use, so ``import sim`` (and so the command line's
 start) costs nothing until a name is needed, and a Ctrl-C while the command line starts is
@@ -10,7 +11,7 @@ handled by it rather than ending in an import traceback.
 
 from importlib import import_module
 
-_LAZY = {"SkillsModel": "sim.model.model", "load_params": "sim.params", "Params": "sim.params",
+_LAZY = {"SkillsModel": "sim.interfaces.notebook", "load_params": "sim.params", "Params": "sim.params",
          "ParamError": "sim.params", "forecast": "sim.interfaces.notebook",
          "ForecastResult": "sim.interfaces.notebook"}
 

@@ -92,6 +92,37 @@ def reference(tmp_path_factory):
     return path, out, read_runs(out)
 
 
+def test_the_engine_reports_progress_to_the_callers_tracker(reference, tmp_path):
+    """run_sweep draws nothing: it opens the caller's tracker with the runs already done and
+    counts each run it finishes (a resumed folder with one part missing runs just that one)."""
+    path, out, _runs = reference
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    part_files(copy)[0].unlink()
+    opened, updates = [], []
+
+    class Recorder:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def update(self, k=1):
+            updates.append(k)
+
+        def note(self, text):
+            raise AssertionError("a sweep has no status note")
+
+    def progress(total, desc, initial=0, unit="run"):
+        opened.append((total, desc, initial, unit))
+        return Recorder()
+
+    outcome = run_sweep(load_sweep(path), copy, workers=1, progress=progress, log=lambda m: None)
+    n = 4 * REF_REPLICATES
+    assert outcome.ran == 1 and opened == [(n, "sweep", n - 1, "run")] and updates == [1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Same numbers whatever the executor
 

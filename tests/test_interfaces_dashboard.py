@@ -58,6 +58,22 @@ def test_levers_show_the_value_each_scenario_puts_in_force():
     assert start_settings("status_quo").levers["platform"] == "never"
 
 
+def test_every_slider_is_a_range_the_parameter_files_accept():
+    """A slider's range is a sim.experiments.ranges.Factor, checked as a study file's factor
+    is: both ends valid for the schema, the same kind, and a whole number of steps wide."""
+    from sim.experiments.ranges import parse_factors
+
+    base = levers.scenario_params("baseline")
+    table = {lever.key: {"low": lever.factor.low, "high": lever.factor.high}
+             for lever in levers.SLIDERS}
+    checked = parse_factors(table, base, "dashboard", "sliders", {})
+    for lever, factor in zip(levers.SLIDERS, checked):
+        assert (factor.key, factor.kind, factor.low, factor.high) == (
+            lever.key, lever.factor.kind, lever.factor.low, lever.factor.high)
+        steps = (lever.high - lever.low) / lever.step
+        assert abs(steps - round(steps)) < 1e-9 and steps >= 4, lever.name
+
+
 def test_a_moved_lever_overrides_only_itself_and_reaches_the_model():
     settings = start_settings("more_funding", persons_per_agent=20)
     moved = Settings("more_funding", 20, 1, {**settings.levers, "budget": 200.0,

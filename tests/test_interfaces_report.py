@@ -250,3 +250,31 @@ def test_notebook_forecast_reproduces_the_cli_attainment_table(folder, tmp_path)
     html = fc.report(tmp_path / "nb")
     assert html.name == "report.html" and (html.parent / "report.pdf").is_file()
     assert (html.parent / "manifest.json").is_file()
+
+
+def test_notebook_save_writes_the_folder_the_command_writes(folder, tmp_path):
+    """Through the same OutputFolder: the same files (assumptions and drivers included) with
+    the same numbers, a manifest recording the same forecast, and the command's refusals."""
+    import sim
+    from sim.params import ParamError
+
+    fc = sim.forecast(replicates=REPLICATES, set=SMALL, workers=1, progress=False)
+    out = fc.save(tmp_path / "nb")
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in folder.iterdir())
+    for name in ("attainment.csv", "earliest_year.csv", "drivers.csv", "runs.csv",
+                 "value_of_information.csv", "districts_attainment.csv"):
+        assert (out / name).read_bytes() == (folder / name).read_bytes(), name
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "assumptions.parquet"),
+                                  pd.read_parquet(folder / "assumptions.parquet"))
+    mine, cli = (json.loads((f / "manifest.json").read_text()) for f in (out, folder))
+    assert set(mine) == set(cli) and set(mine["files"]) == set(cli["files"])
+    for key in ("seeds", "parameters", "assumptions", "replicates", "hinges_on"):
+        assert mine[key] == cli[key], key
+    assert [s["name"] for s in mine["scenarios"]] == ["baseline"]
+    assert fc.save(out) == out  # an earlier forecast's folder is replaced whole
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    with pytest.raises(ParamError, match="give a new or empty folder"):
+        fc.save(other)
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]

@@ -124,3 +124,40 @@ def test_the_walk_sees_the_layers():
     """Guard against a walk that passes because it found nothing."""
     assert {layer(m) for m in MODULES} >= set(ALLOWED)
     assert any(t.startswith("sim.params") for t, *_ in imports("sim.model.model"))
+
+
+# What the engines and the model leave to the interfaces: drawing, printing, progress bars and
+# command-line parsing (they report through return values, ``log`` and ``progress`` callbacks).
+PRESENTATION = {"tqdm", "matplotlib", "argparse"}
+
+
+def presentation_uses(module: str) -> list[str]:
+    """``module:line what`` for each import of a presentation library and each ``print(`` call."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id == "print"):
+            found.append(f"{module}:{node.lineno} calls print(")
+            continue
+        else:
+            continue
+        found += [f"{module}:{node.lineno} imports {n}" for n in names
+                  if n.split(".")[0] in PRESENTATION]
+    return found
+
+
+def test_engines_and_model_neither_print_nor_draw_nor_parse_the_command_line():
+    found = [x for m in MODULES if layer(m) in ("model", "experiments")
+             for x in presentation_uses(m)]
+    assert not found, "\n".join(found)
+
+
+def test_the_presentation_walk_sees_imports_and_prints():
+    """Guard: the walk finds what the interfaces do use."""
+    assert any("imports tqdm" in x for x in presentation_uses("sim.interfaces.progress"))
+    assert any("calls print(" in x for x in presentation_uses("sim.interfaces.cli.forecast"))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from sim.experiments.optuna_study import (complete_trials, json_float, open_stud
                                           tpe_sampler)
 from sim.experiments.seeds import keyed_seed, replicate_seeds
 from sim.experiments.observed import Observed, parse_fit, read_observed, row_values
+from sim.experiments.progress import Progress, track
 from sim.experiments.ranges import Factor
 from sim.experiments.calibration_spec import check_folder, spec_definition, spec_hash
 from sim.experiments.toml_out import toml_assign, toml_value
@@ -125,18 +125,16 @@ def _sampler(master_seed: int, n_complete: int, n_fit: int):
 
 
 def run_trials(study, base: Params, rows: list[Observed], fits: list[Factor], seeds: list[int],
-              workers: int, trials: int, master_seed: int, progress: bool) -> None:
+              workers: int, trials: int, master_seed: int, progress: Progress | None) -> None:
     """Ask, evaluate and tell until ``trials`` finished trials exist."""
     from optuna.trial import TrialState
-    from tqdm import tqdm
 
     dists = {f.key: f.distribution() for f in fits}
     done = complete_trials(study)
     if len(done) >= trials:
         return
     best = min((t.value for t in done), default=math.inf)
-    with tqdm(total=trials, initial=len(done), desc="trials", unit="trial",
-              disable=not progress, file=sys.stderr) as bar, \
+    with track(progress, trials, "trials", len(done), unit="trial") as bar, \
             LocalExecutor(min(workers, len(seeds))) as runner:
         while len(done) < trials:
             study.sampler = _sampler(master_seed, len(done), len(fits))
@@ -153,7 +151,7 @@ def run_trials(study, base: Params, rows: list[Observed], fits: list[Factor], se
             best = min(best, ev.score)
             done = complete_trials(study)
             bar.update(1)
-            bar.set_postfix_str(f"best score {best:.4g}", refresh=False)
+            bar.note(f"best score {best:.4g}")
 
 
 def best_evaluation(trial, rows: list[Observed]) -> Evaluation:
@@ -289,7 +287,7 @@ def prepare_calibration(observed: str, fit: list[str] | None, params: str | None
                        model_seeds(master_seed, n_seeds))
 
 
-def run_calibration(cal: Calibration, log=None, progress: bool = False) -> CalibrationOutcome:
+def run_calibration(cal: Calibration, log=None, progress: Progress | None = None) -> CalibrationOutcome:
     """Run (or resume) the study in ``cal.out`` and write its files (figures are the caller's).
 
     Raises :class:`CalibrationError` if another calibration is writing the folder."""

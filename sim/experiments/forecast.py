@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.experiments.assumptions import drawn_overrides
 from sim.experiments.executors import Job, run_jobs
+from sim.experiments.progress import Progress
 from sim.experiments.limits import check_replicates, check_seed, check_workers
 from sim.experiments.ranges import Factor
 from sim.experiments.seeds import replicate_seed
@@ -57,7 +58,7 @@ def forecast(
     replicates: int,
     workers: int | None = None,
     master_seed: int = DEFAULT_MASTER_SEED,
-    progress: bool | None = None,
+    progress: Progress | None = None,
     draws: pd.DataFrame | None = None,
     ranged: dict[str, list[Factor]] | None = None,
 ) -> pd.DataFrame:
@@ -80,7 +81,7 @@ def forecast_tables(
     replicates: int,
     workers: int | None = None,
     master_seed: int = DEFAULT_MASTER_SEED,
-    progress: bool | None = None,
+    progress: Progress | None = None,
     draws: pd.DataFrame | None = None,
     ranged: dict[str, list[Factor]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -45,7 +45,6 @@ levers for the cheapest setting meeting it::
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +66,7 @@ from sim.experiments.ranges import lever_overrides, parse_uncertain
 from sim.experiments.seeds import SEED_METHOD, keyed_seed, replicate_seeds
 from sim.experiments.sweep import SweepError, definition_differences
 from sim.experiments.optimize_file import Goal, Optimization
+from sim.experiments.progress import Progress, track
 from sim.experiments.optimize_report import best_toml, candidates_table, candidate, check_summary, header_lines, plain_answer
 from sim.params import MISSING, ParamError, Params, load_params
 
@@ -172,16 +172,15 @@ def decode(opt: Optimization, trial_params: dict[str, Any]) -> dict[str, Any]:
     return {f.key: f.decode(trial_params[f.key]) for f in opt.levers}
 
 
-def run_trials(study, opt: Optimization, engine: Engine, trials: int, progress: bool) -> None:
+def run_trials(study, opt: Optimization, engine: Engine, trials: int,
+               progress: Progress | None) -> None:
     """Ask, evaluate and tell until ``trials`` finished trials exist."""
     from optuna.trial import TrialState
-    from tqdm import tqdm
 
     dists = {f.key: f.distribution() for f in opt.levers}
     done = complete_trials(study)
     best = min((t.value for t in done if candidate(t)["feasible"]), default=math.inf)
-    with tqdm(total=trials, initial=min(len(done), trials), desc="candidates", unit="trial",
-              disable=not progress, file=sys.stderr) as bar:
+    with track(progress, trials, "candidates", min(len(done), trials), unit="trial") as bar:
         while len(done) < trials:
             study.sampler = _sampler(opt.spec.seed, len(done), len(opt.levers))
             trial = study.ask(dists)
@@ -208,7 +207,7 @@ def run_trials(study, opt: Optimization, engine: Engine, trials: int, progress: 
             done = complete_trials(study)
             bar.update(1)
             if math.isfinite(best):
-                bar.set_postfix_str(f"cheapest meeting the goal {best:.4g} yuan", refresh=False)
+                bar.note(f"cheapest meeting the goal {best:.4g} yuan")
 
 
 def choose(done: list, goal: Goal):
@@ -298,14 +297,13 @@ class OptimizeOutcome:
 
 
 def run_optimize(opt: Optimization, out: str | Path, workers: int | None = None,
-                 progress: bool | None = None, runner=None, log=None) -> OptimizeOutcome:
+                 progress: Progress | None = None, runner=None, log=None) -> OptimizeOutcome:
     """Run (or resume) the study in ``out``, then write the tables, ``best.toml``, the
     independent forecast and the manifest. ``runner`` replaces :func:`sim.experiments.executors.execute`."""
     from sim.experiments.executors import default_workers
 
     say = log or (lambda msg: None)
     out = Path(out)
-    progress = sys.stderr.isatty() if progress is None else progress
     workers = default_workers() if workers is None else workers
     resuming = check_folder(out, opt)  # refuse before writing anything
     started, t0 = now_iso(), time.perf_counter()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.experiments.calibrate import CalibrationError, check_count, fitted_toml, simulated_years
 from sim.experiments.calibration_spec import check_folder, spec_definition, spec_hash
@@ -36,6 +37,7 @@ from sim.experiments.posterior import (IDENTIFIED_WIDTH, Posterior, candidate_un
                                        candidate_values, candidates_table, correlation_table,
                                        fit_posterior, identifiability_table, posterior_table,
                                        profile_table, validation_table)
+from sim.experiments.progress import Progress
 from sim.experiments.ranges import Factor
 from sim.experiments.seeds import replicate_seeds
 from sim.params import MISSING, ParamError, Params
@@ -143,7 +145,8 @@ def read_part(path: Path, i: int, values: dict, n_seeds: int, n_rows: int) -> np
     return sim if ok else None
 
 
-def evaluate_candidates(study: PosteriorStudy, values: list[dict], log, progress: bool) -> np.ndarray:
+def evaluate_candidates(study: PosteriorStudy, values: list[dict], log,
+                        progress: Progress | None) -> np.ndarray:
     """Every candidate's per-seed statistics (candidates x seeds x rows), running only those
     without a valid part."""
     n, s, r = len(values), len(study.seeds), len(study.rows)
@@ -180,7 +183,21 @@ def evaluate_candidates(study: PosteriorStudy, values: list[dict], log, progress
 # The study
 
 
-def run_posterior(study: PosteriorStudy, log=None, progress: bool = False) -> Posterior:
+@dataclass
+class PosteriorOutcome:
+    """A finished posterior calibration: the posterior and the tables its folder holds."""
+
+    posterior: Posterior
+    draws: pd.DataFrame             # posterior.parquet
+    candidates: pd.DataFrame        # candidates.csv
+    validation: pd.DataFrame        # validation.csv
+    identifiability: pd.DataFrame   # identifiability.csv
+    correlations: pd.DataFrame      # correlations.csv
+    profile: pd.DataFrame           # profile.csv
+
+
+def run_posterior(study: PosteriorStudy, log=None,
+                  progress: Progress | None = None) -> PosteriorOutcome:
     """Run (or resume) the candidates in ``study.out``, then write the posterior's files."""
     say = log or (lambda msg: None)
     out, started, t0 = study.out, now_iso(), time.perf_counter()
@@ -195,19 +212,21 @@ def run_posterior(study: PosteriorStudy, log=None, progress: bool = False) -> Po
         sims = evaluate_candidates(study, values, say, progress)
         post = fit_posterior(study.fits, values, sims, study.rows, study.holdout, study.n_draws,
                              study.min_ess, study.master_seed)
-        write_outputs(study, post, started, t0)
-    return post
+        outcome = PosteriorOutcome(
+            post, posterior_table(post), candidates_table(post),
+            validation_table(post, study.rows, study.holdout), identifiability_table(post),
+            correlation_table(post), profile_table(post))
+        write_outputs(study, outcome, started, t0)
+    return outcome
 
 
-def write_outputs(study: PosteriorStudy, post: Posterior, started: str, t0: float) -> None:
-    out = study.out
+def write_outputs(study: PosteriorStudy, outcome: PosteriorOutcome, started: str,
+                  t0: float) -> None:
+    out, post = study.out, outcome.posterior
     (out / "manifest.json").unlink(missing_ok=True)  # back last: a folder with it is complete
-    write_parquet(posterior_table(post), out / "posterior.parquet")
-    write_csv(candidates_table(post), out / "candidates.csv")
-    write_csv(validation_table(post, study.rows, study.holdout), out / "validation.csv")
-    write_csv(identifiability_table(post), out / "identifiability.csv")
-    write_csv(correlation_table(post), out / "correlations.csv")
-    write_csv(profile_table(post), out / "profile.csv")
+    write_parquet(outcome.draws, out / "posterior.parquet")
+    for name in ("candidates", "validation", "identifiability", "correlations", "profile"):
+        write_csv(getattr(outcome, name), out / f"{name}.csv")
     best = post.values[post.best]
     header = [f"The most likely of {len(post.values)} candidates (candidate {post.best}, "
               f"log-likelihood {post.loglik[post.best]:.4g}) of a posterior calibration by "

@@ -1,12 +1,15 @@
-"""The one "parameter with a range" type: :class:`Factor`, searched by sweep (its ``from_unit``
-mapping), sensitivity, calibrate, optimize, offered by the dashboard's sliders, and drawn by the
-forecast for a parameter file's ``[uncertain]`` assumptions.
+"""The one "parameter with a range" type: :class:`Factor`, a sweep's axis (a grid's value list,
+or bounds to sample), a sensitivity factor, a calibration's coefficient, an optimisation lever,
+a dashboard slider (with its ``step``), and a parameter file's ``[uncertain]`` assumption that
+the forecast draws.
 
 A range is written ``"dotted.key" = { low = ..., high = ... }`` (+ ``integer``, ``log``) and
 checked against the base parameters; :class:`Factor` holds it in a numeric domain that SALib and
 Optuna can search, and decodes a point of that domain back into the parameter's value. An
 assumption's range (:class:`UncertainRange`) adds how values are spread over it (``dist``:
-uniform, loguniform, triangular with ``mode``) and ``why`` the range is what it is.
+uniform, loguniform, triangular with ``mode``) and ``why`` the range is what it is. A sweep
+file's grid axis is a value list or :class:`GridRange` (``{start, stop, num | step}``), its
+sampled axis :class:`SampledRange` (``{low, high, log}``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
 
 from sim.params import (MISSING, YEAR_MONTH, ParamError, Params, StrictModel, check_keys,
                         dotted_keys, lookup, pydantic_error)
@@ -40,21 +44,39 @@ def from_unit(x: float, low: float, high: float, kind: str, log: bool = False) -
 @dataclass(frozen=True)
 class Factor:
     """A parameter with a range, in a numeric domain SALib and Optuna can search: a sensitivity
-    factor, an optimisation lever, a calibration's ``--fit`` coefficient.
+    factor, an optimisation lever, a calibration's ``--fit`` coefficient, a sweep's axis, a
+    dashboard slider.
 
     ``kind``: "float", "int" (whole numbers: an integer parameter, or ``integer = true``),
-    "bool" (a switch, ``low = false, high = true``) or "month" (a "YYYY-MM" launch month,
-    searched as a month index). ``low``/``high`` are in that domain (months since year 0).
+    "bool" (a switch, ``low = false, high = true``), "month" (a "YYYY-MM" launch month,
+    searched as a month index) or "str" (text: only as ``levels``). ``low``/``high`` are in that
+    domain (months since year 0). A factor with ``levels`` (a grid's value list, see
+    :meth:`of_levels`) takes those values only, searched by position: ``low``/``high`` are 0
+    and the last position.
     """
 
     key: str
-    kind: Literal["float", "int", "bool", "month"]
+    kind: Literal["float", "int", "bool", "month", "str"]
     low: float
     high: float
     log: bool = False
     as_float: bool = False  # an ``integer = true`` float parameter: whole values, float type
     mode: float | None = None  # a triangular distribution's peak (an assumption's range)
     why: str = ""              # an assumption's reason for its range
+    levels: tuple[Any, ...] = ()   # the values taken, in order (a sweep grid's axis)
+    step: float | None = None      # spacing of the values offered (a slider), in low/high's unit
+
+    @classmethod
+    def of_levels(cls, key: str, kind: str, levels: list | tuple) -> Factor:
+        """A factor taking exactly ``levels`` (values of the parameter's type)."""
+        return cls(key, kind, 0.0, float(len(levels) - 1), levels=tuple(levels))
+
+    @property
+    def value_type(self) -> str:
+        """The parameter's values' type: "bool", "int", "float" or "str" (a launch month)."""
+        if self.kind in ("month", "str"):
+            return "str"
+        return "float" if self.as_float else self.kind
 
     @property
     def dist(self) -> str:
@@ -63,6 +85,8 @@ class Factor:
 
     def decode(self, x: Any) -> Any:
         """A value of the numeric domain as the parameter's value."""
+        if self.levels:
+            return self.levels[int(round(x))]
         if self.kind == "bool":
             return bool(x)
         if self.kind == "month":
@@ -74,7 +98,10 @@ class Factor:
 
     def at_unit(self, u: float, levels: bool = False) -> Any:
         """The parameter's value at ``u`` in [0, 1]. ``levels`` (Morris's grid): whole numbers by
-        rounding, so the grid's ends are the range's ends; else equal chances per whole number."""
+        rounding, so the grid's ends are the range's ends; else equal chances per whole number
+        (and per level)."""
+        if self.levels:
+            return self.levels[min(len(self.levels) - 1, int(u * len(self.levels)))]
         if self.kind == "bool":
             return bool(u >= 0.5)
         if self.kind in ("int", "month"):
@@ -91,6 +118,8 @@ class Factor:
 
     def spec(self) -> dict[str, Any]:
         """The range as written (JSON-ready), for the record and for resume checks."""
+        if self.levels:
+            return {"levels": list(self.levels), "kind": self.kind}
         lo, hi = self.decode(self.low), self.decode(self.high)
         out: dict[str, Any] = {"low": lo, "high": hi, "kind": self.kind}
         if self.log:
@@ -103,6 +132,8 @@ class Factor:
 
     def definition(self) -> dict[str, Any]:
         """The range as given, unrounded (a calibration's ``--fit``, recorded in spec.json)."""
+        if self.levels:
+            return self.spec()
         return {"low": self.low, "high": self.high, "kind": self.kind}
 
     def distribution(self):
@@ -113,6 +144,8 @@ class Factor:
             IntDistribution,
         )
 
+        if self.levels:
+            return CategoricalDistribution(self.levels)
         if self.kind == "bool":
             return CategoricalDistribution([False, True])
         if self.kind in ("int", "month"):
@@ -127,6 +160,48 @@ class FactorRange(StrictModel):
     high: float | int | bool | str
     integer: bool = False
     log: bool = False
+
+
+class GridRange(StrictModel):
+    """A sweep grid's axis ``{start, stop, num}`` (evenly spaced, both ends) or
+    ``{start, stop, step}``."""
+
+    start: float
+    stop: float
+    num: int | None = Field(default=None, ge=1, le=10_000)
+    step: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_spacing(self):
+        if (self.num is None) == (self.step is None):
+            raise ValueError("give exactly one of num (how many values) or step (spacing)")
+        if self.stop < self.start:
+            raise ValueError("stop must not be below start")
+        if self.step is not None and (self.stop - self.start) / self.step > 10_000:
+            raise ValueError("more than 10,000 values on one axis")
+        return self
+
+    def values(self) -> list[float]:
+        if self.num is not None:
+            return [float(v) for v in np.linspace(self.start, self.stop, self.num)]
+        n = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        return [self.start + k * self.step for k in range(n)]
+
+
+class SampledRange(StrictModel):
+    """A sampled sweep's axis: uniform on ``[low, high]`` (``log = true``: in the logarithm)."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.high > self.low:
+            raise ValueError("high must be above low")
+        if self.log and self.low <= 0:
+            raise ValueError("log = true needs low > 0")
+        return self
 
 
 class UncertainRange(FactorRange):

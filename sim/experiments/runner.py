@@ -6,12 +6,11 @@ that a worker process can import and call with plain, picklable arguments.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import pandas as pd
-from tqdm import tqdm
 
+from sim.experiments.progress import Progress, track
 from sim.model.model import SkillsModel
 from sim.model.observables import annual_observables
 from sim.params import Params
@@ -50,12 +49,13 @@ def run_one(
     scenario: str = "baseline",
     replicate: int = 0,
     monthly: bool = True,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> RunResult:
-    """Simulate one city to the horizon; return its annual (and monthly) tables."""
+    """Simulate one city to the horizon; return its annual (and monthly) tables; months done go
+    to ``progress`` (:mod:`sim.experiments.progress`)."""
     model = SkillsModel(batch_params(params), seed=seed, scenario=scenario, replicate=replicate)
     months = params.run.years * 12
-    with tqdm(total=months, desc="months", unit="mo", disable=not progress, file=sys.stderr) as bar:
+    with track(progress, months, "months", unit="mo") as bar:
         while model.running:
             model.step()
             bar.update(1)

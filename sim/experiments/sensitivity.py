@@ -49,6 +49,7 @@ import pandas as pd
 from pydantic import Field
 
 from sim.experiments.folders import begin_update, manifest, now_iso, write_csv, write_manifest
+from sim.experiments.progress import Progress
 from sim.experiments.ranges import Factor, lever_overrides, parse_factors
 from sim.experiments.seeds import keyed_seed, replicate_seeds
 from sim.params import MISSING, ParamError, Params, StrictModel, dist_version
@@ -138,13 +139,10 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
     unit = draw_design(spec.method, problem, spec.n, spec.levels or 4, spec.seed)
     levels = spec.method == "morris"
     points = tuple(tuple(f.at_unit(u, levels) for f, u in zip(factors, row)) for row in unit)
-    kinds = tuple({"month": "str"}.get(f.kind, f.kind) if not f.as_float else "float"
-                  for f in factors)
     sweep = Sweep(
         path=path, name=spec.name or path.stem, base=base, design=spec.method, size=spec.n,
         replicates=spec.replicates, seed=spec.seed, monthly=False, fixed=fixed,
-        axes={f.key: f.spec() for f in factors}, keys=tuple(f.key for f in factors),
-        kinds=kinds, points=points, seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
+        axes={f.key: f.spec() for f in factors}, factors=tuple(factors), points=points, seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
         assumptions=replicate_overrides(base, spec.replicates, spec.seed, source),
         transform=lambda values: lever_overrides(base, values),
     )
@@ -295,7 +293,7 @@ def analyse(sens: Sensitivity, annual: pd.DataFrame) -> pd.DataFrame:
 
 def run_sensitivity(sens: Sensitivity, out: str | Path, workers: int | None = None,
                     executor: str = "local", scheduler: str | None = None,
-                    progress: bool | None = None, log=None, runner=None) -> SensitivityOutcome:
+                    progress: Progress | None = None, log=None, runner=None) -> SensitivityOutcome:
     """Run (or resume) the design in ``out/sweep`` on the sweep engine, then analyse and write.
 
     ``runner`` replaces :func:`sim.experiments.executors.execute` (``Job -> RunResult``): a cheap synthetic

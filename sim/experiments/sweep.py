@@ -33,6 +33,7 @@ from sim.experiments.attainment import attainment, rounded
 from sim.experiments.folders import (FolderLock, atomic_path, begin_update, canonical_json,
                                      manifest, now_iso, recorded_study, write_csv, write_json,
                                      write_manifest, write_parquet, write_text)
+from sim.experiments.progress import Progress
 from sim.experiments.sweep_file import Sweep
 from sim.experiments.sweep_parts import part_name, scan, verified
 from sim.params import MISSING, ParamError, flatten
@@ -131,7 +132,7 @@ def run_sweep(
     workers: int | None = None,
     executor: str = "local",
     scheduler: str | None = None,
-    progress: bool | None = None,
+    progress: Progress | None = None,
     log=None,
     runner=None,
 ) -> SweepOutcome:

@@ -36,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from sim.experiments.ranges import from_unit
+from sim.experiments.ranges import Factor, GridRange, SampledRange
 from sim.experiments.seeds import replicate_seeds
 from sim.experiments.assumptions import replicate_overrides, with_assumptions
 from sim.experiments.study_files import read_study_table, resolve_base
@@ -82,47 +82,6 @@ class SweepTable(StrictModel):
         return self
 
 
-class ValueRange(StrictModel):
-    """Grid axis ``{start, stop, num}`` (evenly spaced, both ends) or ``{start, stop, step}``."""
-
-    start: float
-    stop: float
-    num: int | None = Field(default=None, ge=1, le=10_000)
-    step: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _one_spacing(self):
-        if (self.num is None) == (self.step is None):
-            raise ValueError("give exactly one of num (how many values) or step (spacing)")
-        if self.stop < self.start:
-            raise ValueError("stop must not be below start")
-        if self.step is not None and (self.stop - self.start) / self.step > 10_000:
-            raise ValueError("more than 10,000 values on one axis")
-        return self
-
-    def values(self) -> list[float]:
-        if self.num is not None:
-            return [float(v) for v in np.linspace(self.start, self.stop, self.num)]
-        n = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
-        return [self.start + k * self.step for k in range(n)]
-
-
-class Bounds(StrictModel):
-    """Sampled axis: uniform on ``[low, high]`` (``log = true``: uniform in the logarithm)."""
-
-    low: float
-    high: float
-    log: bool = False
-
-    @model_validator(mode="after")
-    def _order(self):
-        if not self.high > self.low:
-            raise ValueError("high must be above low")
-        if self.log and self.low <= 0:
-            raise ValueError("log = true needs low > 0")
-        return self
-
-
 @dataclass(frozen=True)
 class Sweep:
     """A validated sweep: the base parameters, the design's points and the replicate seeds."""
@@ -137,8 +96,7 @@ class Sweep:
     monthly: bool
     fixed: dict[str, Any]
     axes: dict[str, Any]               # axis spec as written (JSON-ready), for the record
-    keys: tuple[str, ...]
-    kinds: tuple[str, ...]             # "bool" | "int" | "float" | "str" per axis
+    factors: tuple[Factor, ...]        # the axes: a grid's levels, or the ranges sampled
     points: tuple[tuple[Any, ...], ...]
     seeds: tuple[int, ...]
     # Replicate k's drawn values of the base's [uncertain] assumptions, the same at every point
@@ -149,6 +107,15 @@ class Sweep:
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = field(
         default=None, compare=False, repr=False)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.factors)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """"bool" | "int" | "float" | "str" per axis: the type of the values it sets."""
+        return tuple(f.value_type for f in self.factors)
 
     @property
     def n_points(self) -> int:
@@ -220,7 +187,7 @@ def load_sweep(path: str | Path) -> Sweep:
     base, fixed = resolve_base(path, spec.base, spec.fixed, "sweep")
     base_raw = base.to_dict()
 
-    keys, kinds, specs, values = [], [], {}, []
+    specs, factors = {}, []
     for key, axis in dotted_keys(spec.axes, lambda v: "start" in v or "low" in v).items():
         dotted = key.replace("__", ".")
         where = f"sweep.axes.\"{key}\""
@@ -231,24 +198,22 @@ def load_sweep(path: str | Path) -> Sweep:
         if kind is None:
             raise ParamError(source, where, axis,
                              "an axis must be a single number, bool or string parameter")
-        specs[dotted], vals = _parse_axis(axis, kind, spec.design, source, where)
-        keys.append(dotted)
-        kinds.append(kind)
-        values.append(vals)
+        specs[dotted], factor = _parse_axis(dotted, axis, kind, spec.design, source, where)
+        factors.append(factor)
 
     if spec.design == "grid":
-        n = math.prod(len(v) for v in values)
+        n = math.prod(len(f.levels) for f in factors)
         if n > MAX_POINTS:
             raise ParamError(source, "sweep.axes", "<table>",
                              f"the grid has {n:,} points; at most {MAX_POINTS:,} are allowed")
-        points = [tuple(p) for p in itertools.product(*values)]
+        points = [tuple(p) for p in itertools.product(*(f.levels for f in factors))]
     else:
-        points = _sample(spec.design, spec.size, values, kinds, spec.seed)
+        points = _sample(spec.design, spec.size, factors, spec.seed)
 
     sweep = Sweep(
         path=path, name=spec.name or path.stem, base=base, design=spec.design, size=spec.size,
         replicates=spec.replicates, seed=spec.seed, monthly=spec.monthly, fixed=fixed,
-        axes=specs, keys=tuple(keys), kinds=tuple(kinds), points=tuple(points),
+        axes=specs, factors=tuple(factors), points=tuple(points),
         # Forecasts' derivation: replicate k of a point equal to the base file has the numbers
         # of replicate k of ``skills-sim forecast`` with the same master seed.
         seeds=tuple(replicate_seeds(spec.seed, spec.replicates)),
@@ -283,7 +248,9 @@ def _coerce(value: Any, kind: str, source: str, where: str) -> Any:
     return value
 
 
-def _parse_axis(axis: Any, kind: str, design: str, source: str, where: str) -> tuple[Any, list]:
+def _parse_axis(key: str, axis: Any, kind: str, design: str, source: str,
+                where: str) -> tuple[Any, Factor]:
+    """The axis as written (JSON-ready, for the record) and as a factor."""
     forms = ("a value list [a, b, ...], a range {start, stop, num} or {start, stop, step} "
              "(grid), or bounds {low, high} (lhs, sobol)")
     if isinstance(axis, list) or isinstance(axis, dict) and "start" in axis:
@@ -297,12 +264,12 @@ def _parse_axis(axis: Any, kind: str, design: str, source: str, where: str) -> t
                 raise ParamError(source, where, axis, "an axis needs at least one value")
             if len(set(vals)) != len(vals):
                 raise ParamError(source, where, axis, "values repeat; each point must be distinct")
-            return vals, vals
+            return vals, Factor.of_levels(key, kind, vals)
         if kind not in ("int", "float"):
             raise ParamError(source, where, axis, f"a range needs a numeric parameter, not {kind}")
-        rng = _validated(ValueRange, axis, source, where)
+        rng = _validated(GridRange, axis, source, where)
         vals = [_coerce(v, kind, source, where) for v in rng.values()]
-        return rng.model_dump(exclude_none=True), vals
+        return rng.model_dump(exclude_none=True), Factor.of_levels(key, kind, vals)
     if isinstance(axis, dict) and "low" in axis:
         if design == "grid":
             raise ParamError(source, where, axis,
@@ -310,10 +277,10 @@ def _parse_axis(axis: Any, kind: str, design: str, source: str, where: str) -> t
                              "'sobol' with a size); a grid takes a value list or a range")
         if kind not in ("int", "float"):
             raise ParamError(source, where, axis, f"sampling needs a numeric parameter, not {kind}")
-        bounds = _validated(Bounds, axis, source, where)
+        bounds = _validated(SampledRange, axis, source, where)
         if kind == "int":
             _coerce(bounds.low, kind, source, where), _coerce(bounds.high, kind, source, where)
-        return bounds.model_dump(), [bounds]
+        return bounds.model_dump(), Factor(key, kind, bounds.low, bounds.high, bounds.log)
     raise ParamError(source, where, axis, f"expected {forms}")
 
 
@@ -325,14 +292,12 @@ def _validated(model: type[BaseModel], raw: dict, source: str, where: str):
         raise pydantic_error(exc, raw, source, where) from None
 
 
-def _sample(design: str, size: int, bounds: list[list[Bounds]], kinds: list[str],
-            seed: int) -> list[tuple]:
-    """Latin hypercube or scrambled Sobol points, mapped onto each axis's bounds."""
+def _sample(design: str, size: int, factors: list[Factor], seed: int) -> list[tuple]:
+    """Latin hypercube or scrambled Sobol points, mapped onto each axis's range."""
     from scipy.stats import qmc
 
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY))
-    sampler = (qmc.LatinHypercube if design == "lhs" else qmc.Sobol)(d=len(bounds), rng=rng)
+    sampler = (qmc.LatinHypercube if design == "lhs" else qmc.Sobol)(d=len(factors), rng=rng)
     u = sampler.random(size)
-    cols = [[from_unit(x, b.low, b.high, kind, b.log) for x in u[:, j]]
-            for j, ((b,), kind) in enumerate(zip(bounds, kinds))]
+    cols = [[f.at_unit(x) for x in u[:, j]] for j, f in enumerate(factors)]
     return list(zip(*cols))

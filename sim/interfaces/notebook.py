@@ -6,7 +6,8 @@
     fc.attainment          # P(met), median and bands per scenario, target and year
     fc.plot()              # overview: P(met) by target and year
     fc.plot("T1")          # one target's fan chart
-    fc.report("results/my-forecast")   # report.html, report.pdf, summary.md, tables, figures
+    fc.save("results/my-forecast")     # the folder `skills-sim forecast` writes
+    fc.report("results/my-forecast")   # the same, returning its report.html
 
 The same parameters and seed give the same numbers as ``skills-sim forecast`` (same seeds, same
 order), so ``fc.attainment`` equals the CLI's ``attainment.csv`` (rounded the same way).
@@ -22,24 +23,52 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.experiments.attainment import rounded
-from sim.experiments.folders import now_iso
 from sim.experiments.assumptions import forecast_draws
-from sim.experiments.forecast import DEFAULT_REPLICATES, forecast as run_forecast, scenario_names
-from sim.interfaces.forecast_folder import forecast_manifest, forecast_tables, write_forecast
+from sim.experiments.attainment import rounded
+from sim.experiments.folders import OutputFolder, now_iso
+from sim.experiments.forecast import (DEFAULT_REPLICATES, forecast_tables as run_forecast,
+                                      scenario_names)
+from sim.interfaces.forecast_folder import ForecastRuns, forecast_tables, write_forecast
+from sim.interfaces.progress import progress_for
+from sim.model.model import SkillsModel as CityModel
 from sim.params import BASELINE_PATH, DEFAULT_MASTER_SEED, Params, load_params
 
 Scenarios = str | Path | Params | Sequence[str | Path] | Mapping[str, str | Path | Params] | None
+
+
+class SkillsModel(CityModel):
+    """The model (:class:`sim.model.model.SkillsModel`) with a figure for a notebook."""
+
+    def plot(self) -> Figure:
+        """This run's targets by year against their thresholds."""
+        from sim.interfaces.plots.run import plot_run
+
+        return plot_run(self.annual(), f"scenario '{self.scenario}', seed {self.seed}: the "
+                                       "plan's targets by year")
 
 
 @dataclass
 class ForecastResult:
     """A finished forecast: ``annual`` (every run, the ``annual.parquet`` rows) and what follows."""
 
-    annual: pd.DataFrame
-    meta: dict
-    order: list[str]
+    runs: ForecastRuns
     _tables: tuple[pd.DataFrame, pd.DataFrame] | None = field(default=None, repr=False)
+    _meta: dict | None = field(default=None, repr=False)
+
+    @property
+    def annual(self) -> pd.DataFrame:
+        return self.runs.annual
+
+    @property
+    def order(self) -> list[str]:
+        return self.runs.order
+
+    @property
+    def meta(self) -> dict:
+        """What ``manifest.json`` records of the forecast (before its folder is written)."""
+        if self._meta is None:
+            self._meta = self.runs.manifest()
+        return self._meta
 
     def _att_early(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         if self._tables is None:
@@ -74,16 +103,17 @@ class ForecastResult:
                              & (self.annual["scenario"] == scenario)]
         return fan_chart(rows, annual, target, scenario, self.meta, None)
 
-    def save(self, out: str | Path) -> Path:
-        """Write the folder ``skills-sim forecast --out OUT`` writes; returns it."""
+    def save(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write the folder ``skills-sim forecast --out OUT`` writes (the same files and
+        manifest, moved into place whole); returns it. As on the command line, ``out`` must be
+        new, empty or an earlier forecast's folder, unless ``overwrite``."""
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_forecast(out, self.annual, dict(self.meta), self.order)
+        write_forecast(OutputFolder(out, "forecast", overwrite), self.runs)
         return out
 
-    def report(self, out: str | Path) -> Path:
+    def report(self, out: str | Path, overwrite: bool = False) -> Path:
         """Save the folder and return the path of its ``report.html``."""
-        return self.save(out) / "report.html"
+        return self.save(out, overwrite) / "report.html"
 
 
 def forecast(scenarios: Scenarios = None, replicates: int = DEFAULT_REPLICATES,
@@ -97,19 +127,24 @@ def forecast(scenarios: Scenarios = None, replicates: int = DEFAULT_REPLICATES,
     line), ``{name: file or Params}``, or None for params/baseline.toml. ``set`` overrides
     parameters by dotted key, as ``--set``. Each replicate draws its own values of the
     ``[uncertain]`` assumptions, as the command does (``fixed_assumptions``: point values, as
-    ``--fixed-assumptions``). ``workers`` > 1 needs the
+    ``--fixed-assumptions``). ``progress``: None = a bar on a terminal and log lines otherwise,
+    True = a bar, "log" = lines, False = nothing. ``workers`` > 1 needs the
     ``if __name__ == "__main__":`` guard in a script (not in a notebook)."""
+    from sim.interfaces.cli.common import city_folders
+
     named = _scenarios(scenarios, dict(set or {}))
-    started, t0 = now_iso(), time.perf_counter()
     params = {name: p for name, (p, _path) in named.items()}
     sources = [path for _p, path in named.values()]
+    folders = city_folders(params)
+    started, t0 = now_iso(), time.perf_counter()
     ranged, draws, fixed = forecast_draws(params, sources, replicates, seed, fixed_assumptions)
-    annual = run_forecast(params, replicates, workers, seed, progress=progress,
-                          draws=None if fixed else draws, ranged=ranged)
-    overrides = [f"{k}={v}" for k, v in (set or {}).items()]
-    meta = forecast_manifest(params, [path for _p, path in named.values()], seed, replicates,
-                             workers, started, time.perf_counter() - t0, overrides)
-    return ForecastResult(annual, meta, list(named))
+    annual, by_district = run_forecast(params, replicates, workers, seed,
+                                       progress=progress_for(progress),
+                                       draws=None if fixed else draws, ranged=ranged)
+    return ForecastResult(ForecastRuns(
+        params, sources, seed, replicates, workers, annual, by_district, draws, ranged, fixed,
+        started, time.perf_counter() - t0, overrides=[f"{k}={v}" for k, v in (set or {}).items()],
+        city_data=folders))
 
 
 def _scenarios(scenarios: Scenarios, overrides: dict) -> dict[str, tuple[Params, str]]:

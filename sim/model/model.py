@@ -244,13 +244,6 @@ class SkillsModel(mesa.Model):
         """The year's indicators by district in the ``districts.parquet`` schema."""
         return districts.district_table(self)
 
-    def plot(self):
-        """A figure of this run's targets by year against their thresholds (for a notebook)."""
-        from sim.model.quicklook import plot_run
-
-        return plot_run(self.annual(), f"scenario '{self.scenario}', seed {self.seed}: the "
-                                       "plan's targets by year")
-
     def target_flows(self) -> pd.DataFrame:
         """The targets' companions per year (T3.trained, T6-T8 flows): ``target_flows.parquet``."""
         return indicators.target_flows_table(self)

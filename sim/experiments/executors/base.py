@@ -64,9 +64,6 @@ class Executor:
 
 
 def tick(bar) -> None:
-    """Advance the bar and show how many runs are still to go beside the time left."""
-    if bar is None:
-        return
-    if bar.total:  # set before the update, which redraws the line
-        bar.set_postfix_str(f"{bar.total - bar.n - 1} to go", refresh=False)
-    bar.update(1)
+    """One more run done, for the caller's progress tracker (:mod:`sim.experiments.progress`)."""
+    if bar is not None:
+        bar.update(1)

@@ -10,7 +10,7 @@ import numpy as np
 from sim.experiments.calibrate import (CalibrationError, Evaluation, prepare_calibration,
                                        run_calibration)
 from sim.experiments.observed import fmt_number
-from sim.interfaces.cli.common import city_folders, fresh_out, study_out
+from sim.interfaces.cli.common import bar_on_terminal, city_folders, fresh_out, study_out
 from sim.interfaces.plots.calibrate import draw_fit
 
 
@@ -39,7 +39,7 @@ def command(args) -> int:
     fresh_out(args, out)
     try:
         result = run_calibration(cal, log=lambda msg: print(msg, flush=True),
-                                 progress=sys.stderr.isatty())
+                                 progress=bar_on_terminal())
     except CalibrationError as exc:
         print(f"skills-sim calibrate: error: {exc}", file=sys.stderr)
         return 1

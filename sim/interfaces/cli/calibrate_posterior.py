@@ -11,7 +11,7 @@ import pandas as pd
 from sim.experiments.calibrate import CalibrationError
 from sim.experiments.observed import fmt_number, parse_fit
 from sim.experiments.posterior_study import prepare_posterior, run_posterior
-from sim.interfaces.cli.common import city_folders, fresh_out
+from sim.interfaces.cli.common import bar_on_terminal, city_folders, fresh_out
 from sim.interfaces.plots.posterior import draw_identifiability, draw_validation
 from sim.params import BASELINE_PATH, load_params, parse_set_options
 
@@ -38,20 +38,18 @@ def posterior_command(args, out: Path, overwrite: bool = False) -> int:
           f"statistic(s) ({len(study.holdout)} held out), {study.n_candidates} candidates x "
           f"{len(study.seeds)} seeds -> {out}", flush=True)
     try:
-        post = run_posterior(study, log=lambda m: print(m, flush=True),
-                             progress=sys.stderr.isatty())
+        result = run_posterior(study, log=lambda m: print(m, flush=True),
+                               progress=bar_on_terminal())
     except CalibrationError as exc:
         print(f"skills-sim calibrate: error: {exc}", file=sys.stderr)
         return 1
-    validation = pd.read_csv(out / "validation.csv")
-    ident = pd.read_csv(out / "identifiability.csv")
-    draw_validation(validation, out / "validation.png",
+    post = result.posterior
+    draw_validation(result.validation, out / "validation.png",
                     f"Posterior predictive vs observed ({len(post.draws)} draws x "
                     f"{len(study.seeds)} seeds)")
-    draw_identifiability(pd.read_csv(out / "candidates.csv"),
-                         pd.read_parquet(out / "posterior.parquet"), ident,
-                         pd.read_csv(out / "profile.csv"), out / "identifiability.png")
-    print_posterior(post, validation, ident, out)
+    draw_identifiability(result.candidates, result.draws, result.identifiability, result.profile,
+                         out / "identifiability.png")
+    print_posterior(post, result.validation, result.identifiability, out)
     return 0
 
 

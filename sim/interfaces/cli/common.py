@@ -12,11 +12,19 @@ from sim.experiments.executors import ExecutorError
 from sim.experiments.folders import check_out, clear_folder, default_out
 from sim.experiments.limits import check_workers
 from sim.experiments.sweep import SweepError
+from sim.interfaces.progress import progress_for
 from sim.params import MISSING, ParamError
 
 
-def progress_enabled() -> bool:
-    return sys.stderr.isatty()
+def runs_progress():
+    """The engines' progress for many runs: a bar on a terminal, log lines in a batch log."""
+    return progress_for(None)
+
+
+def bar_on_terminal():
+    """A bar where someone watches (stderr a terminal), else nothing: for steps a log would not
+    need (one run's months, a calibration's trials)."""
+    return progress_for(True) if sys.stderr.isatty() else None
 
 
 def say(msg: str) -> None:

@@ -7,7 +7,8 @@ from sim.experiments.optimize import run_optimize
 from sim.experiments.optimize_file import load_optimize
 from sim.experiments.optimize_report import money
 from sim.experiments.limits import check_workers
-from sim.interfaces.cli.common import city_folders, fresh_out, guard_study, say, study_out
+from sim.interfaces.cli.common import (bar_on_terminal, city_folders, fresh_out, guard_study,
+                                       say, study_out)
 from sim.interfaces.plots.optimize import draw_optimize
 
 
@@ -20,7 +21,8 @@ def command(args) -> int:
     fresh_out(args, out)
     result = guard_study(
         "optimize", f"finished candidates are kept in {out}/study.db, and the same command resumes",
-        lambda: run_optimize(opt, out, workers=args.workers, log=say))
+        lambda: run_optimize(opt, out, workers=args.workers, log=say,
+                             progress=bar_on_terminal()))
     if result is None:
         return 1
     draw_optimize(opt, result)

@@ -10,7 +10,7 @@ from sim.experiments.folders import OutputFolder, default_out, manifest, now_iso
 from sim.experiments.limits import check_seed
 from sim.experiments.ranges import parse_uncertain
 from sim.experiments.runner import run_one
-from sim.interfaces.cli.common import city_folders, progress_enabled, write_district_answers
+from sim.interfaces.cli.common import bar_on_terminal, city_folders, write_district_answers
 from sim.params import load_params, parse_set_options
 
 RUN_FILES = ["annual.parquet", "monthly.parquet", "target_flows.parquet", "ledger.csv",
@@ -28,7 +28,7 @@ def command(args) -> int:
     with OutputFolder(out, "run", getattr(args, "overwrite", False)) as folder:
         started = now_iso()
         result = run_one(params, seed=args.seed, scenario=Path(args.params).stem,
-                         progress=progress_enabled())
+                         progress=bar_on_terminal())
         write_parquet(result.annual, folder.path / "annual.parquet")
         write_parquet(result.monthly, folder.path / "monthly.parquet")
         write_parquet(result.target_flows, folder.path / "target_flows.parquet")

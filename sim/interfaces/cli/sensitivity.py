@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.sensitivity import MEASURES, load_sensitivity, run_sensitivity
-from sim.interfaces.cli.common import city_folders, executor_options, fresh_out, guard_study, say, study_out
+from sim.interfaces.cli.common import (city_folders, executor_options, fresh_out, guard_study,
+                                       runs_progress, say, study_out)
 from sim.interfaces.plots.sensitivity import plot_sensitivity
 from sim.interfaces.plots.sweep import plot_sweep
 
@@ -76,7 +77,8 @@ def command(args) -> int:
     result = guard_study(
         "sensitivity", f"finished runs are kept in {out}/sweep, and the same command resumes",
         lambda: run_sensitivity(sens, out, workers=args.workers, executor=executor,
-                                scheduler=scheduler, log=say))
+                                scheduler=scheduler, log=say,
+                                progress=runs_progress()))
     if result is None:
         return 1
     plot_sweep(out / "sweep")  # the design's runs are a sweep folder, with its figures

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sim.experiments.sweep import run_sweep
 from sim.experiments.sweep_file import load_sweep
-from sim.interfaces.cli.common import city_folders, executor_options, fresh_out, guard_study, say, study_out
+from sim.interfaces.cli.common import (city_folders, executor_options, fresh_out, guard_study,
+                                       runs_progress, say, study_out)
 from sim.interfaces.plots.sweep import plot_sweep
 
 
@@ -37,7 +38,7 @@ def command(args) -> int:
     result = guard_study(
         "sweep", f"the finished runs are kept in {out}, and the same command resumes the sweep",
         lambda: run_sweep(sweep, out, workers=args.workers, executor=executor,
-                          scheduler=scheduler, log=say))
+                          scheduler=scheduler, log=say, progress=runs_progress()))
     if result is None:
         return 1
     plot_sweep(out)

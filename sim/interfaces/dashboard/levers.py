@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.experiments.ranges import Factor
 from sim.params import BASELINE_PATH, Params, load_params
 
 
@@ -35,41 +36,68 @@ def value_at(params: Params, key: str):
 
 @dataclass(frozen=True)
 class Lever:
-    """A slider: ``key`` in the parameters' unit is ``factor`` times the slider's value."""
+    """A slider over ``factor`` (its range and step, in the parameter's unit), shown in ``unit``:
+    the parameter is ``scale`` times the slider's value."""
 
     name: str
-    key: str
     label: str
     unit: str
-    factor: float
-    low: float
-    high: float
-    step: float
+    scale: float
     help: str
+    factor: Factor
+
+    @property
+    def key(self) -> str:
+        return self.factor.key
+
+    def shown_value(self, value: float) -> float:
+        """A value of the parameter in the slider's unit."""
+        return float(f"{value / self.scale:.10g}")
+
+    @property
+    def low(self) -> float:
+        return self.shown_value(self.factor.low)
+
+    @property
+    def high(self) -> float:
+        return self.shown_value(self.factor.high)
+
+    @property
+    def step(self) -> float:
+        return self.shown_value(self.factor.step)
 
     def shown(self, params: Params) -> float:
         """The value in force, in the slider's unit."""
-        return float(f"{value_at(params, self.key) / self.factor:.10g}")
+        return self.shown_value(value_at(params, self.key))
+
+    def param_value(self, shown: float):
+        """A slider's value as the parameter's."""
+        return self.factor.decode(float(shown) * self.scale)
+
+
+def _slider(key: str, low: float, high: float, step: float) -> Factor:
+    return Factor(key, "float", low, high, step=step)
 
 
 SLIDERS = [
-    Lever("budget", "budget.total_yuan", "Plan budget", "M yuan/yr", 1e6, 0, 400, 10,
-          "Money for the plan's programmes each year, split by the allocation below."),
-    Lever("order_class_subsidy", "order_classes.subsidy_per_class_yuan", "Order-class subsidy",
-          "k yuan/class", 1e3, 0, 200, 10,
-          "Paid to an enterprise per order class it opens with a school (T2, T3)."),
-    Lever("apprentice_student", "apprenticeship.subsidy_per_student_yuan",
-          "Apprentice subsidy, student", "yuan/yr", 1, 0, 10000, 500,
-          "Paid per modern apprentice enrolled from school (T5)."),
-    Lever("apprentice_employee", "apprenticeship.subsidy_per_employee_yuan",
-          "Apprentice subsidy, employee", "yuan/yr", 1, 0, 15000, 500,
-          "Paid per employee an enterprise trains as an apprentice (T5)."),
-    Lever("talent_subsidy_yuan", "retention.talent_subsidy_yuan", "Talent subsidy", "yuan/hire",
-          1, 0, 20000, 1000,
-          "Paid to a graduate taking a local job while the talent subsidy is on (T9)."),
-    Lever("outside_wage_premium", "labour_market.outside_wage_premium", "Outside wage premium",
-          "% over local pay", 0.01, 0, 100, 5,
-          "How much more a job outside the city pays; a higher premium draws graduates away (T9)."),
+    Lever("budget", "Plan budget", "M yuan/yr", 1e6,
+          "Money for the plan's programmes each year, split by the allocation below.",
+          _slider("budget.total_yuan", 0, 400e6, 10e6)),
+    Lever("order_class_subsidy", "Order-class subsidy", "k yuan/class", 1e3,
+          "Paid to an enterprise per order class it opens with a school (T2, T3).",
+          _slider("order_classes.subsidy_per_class_yuan", 0, 200e3, 10e3)),
+    Lever("apprentice_student", "Apprentice subsidy, student", "yuan/yr", 1,
+          "Paid per modern apprentice enrolled from school (T5).",
+          _slider("apprenticeship.subsidy_per_student_yuan", 0, 10000, 500)),
+    Lever("apprentice_employee", "Apprentice subsidy, employee", "yuan/yr", 1,
+          "Paid per employee an enterprise trains as an apprentice (T5).",
+          _slider("apprenticeship.subsidy_per_employee_yuan", 0, 15000, 500)),
+    Lever("talent_subsidy_yuan", "Talent subsidy", "yuan/hire", 1,
+          "Paid to a graduate taking a local job while the talent subsidy is on (T9).",
+          _slider("retention.talent_subsidy_yuan", 0, 20000, 1000)),
+    Lever("outside_wage_premium", "Outside wage premium", "% over local pay", 0.01,
+          "How much more a job outside the city pays; a higher premium draws graduates away (T9).",
+          _slider("labour_market.outside_wage_premium", 0, 1.0, 0.05)),
 ]
 
 _PLAN_SHARES = scenario_params("baseline").budget.shares
@@ -127,7 +155,7 @@ def overrides(scenario: str, values: dict[str, object]) -> dict[str, object]:
     out: dict[str, object] = {}
     for lever in SLIDERS:
         if lever.name in moved:
-            out[lever.key] = float(f"{float(moved[lever.name]) * lever.factor:.12g}")
+            out[lever.key] = lever.param_value(moved[lever.name])
     if moved.get("allocation", AS_WRITTEN) != AS_WRITTEN:
         out.update({f"budget.share_{line}": share
                     for line, share in ALLOCATIONS[moved["allocation"]].items()})

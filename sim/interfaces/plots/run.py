@@ -1,5 +1,5 @@
 """A quick look at one run: every target's value by year against its threshold, one panel
-each (``SkillsModel.plot()`` in a notebook). The forecast's figures are in sim.interfaces.plots."""
+each (``sim.SkillsModel(...).run().plot()`` in a notebook)."""
 
 from __future__ import annotations
 
