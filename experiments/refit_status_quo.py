@@ -2,6 +2,7 @@
 
     python3 experiments/refit_status_quo.py                      # fit, then the table
     python3 experiments/refit_status_quo.py --check PARAMS.toml  # the table for a file, no fit
+    python3 experiments/refit_status_quo.py --profile KEY=V1,V2  # each statistic over KEY's values
 
 The fit is ``skills-sim calibrate`` (point fit, Optuna, resumable: re-running the same command
 continues the study in ``--out``) on the rows of params/calibration/national_statistics.csv whose
@@ -94,21 +95,44 @@ def table(params_path: Path, args, scale: dict) -> None:
     print(f"score over fit rows (mean z²): {sum(fit) / len(fit):.3f}")
 
 
+def profile(params_path: Path, item: str, args, scale: dict) -> None:
+    """Each statistic's z over values of one coefficient (``KEY=V1,V2,...``): which statistics
+    a coefficient moves, i.e. which of them pin it."""
+    key, _, values = item.partition("=")
+    base = load_params(params_path, scale)
+    rows = read_observed(OBSERVED, simulated_years(base))
+    role = roles(OBSERVED)
+    print(f"\nprofile of {key} on {params_path}, z by value (seeds {args.seeds}, {scale})")
+    print("| statistic | role | " + " | ".join(values.split(",")) + " |")
+    print("|---|---|" + "---|" * len(values.split(",")))
+    cols = [evaluate(base.override({key: float(v)}), rows, model_seeds(args.seed, args.seeds),
+                     args.workers) for v in values.split(",")]
+    for i, r in enumerate(rows):
+        f = (lambda v: f"{v:,.0f}") if abs(r.value) > 10 else (lambda v: f"{v:.3f}")
+        print(f"| `{r.indicator}` | {role.get(r.line, 'fit')} | "
+              + " | ".join(f"{f(ev.mean[i])} ({ev.z[i]:+.1f})" for ev in cols) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", type=Path, help="only print the table for this parameter file")
-    ap.add_argument("--trials", type=int, default=14)
-    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--profile", metavar="KEY=V1,V2,...",
+                    help="only print each statistic at these values of KEY (on --check's file)")
+    ap.add_argument("--trials", type=int, default=16)
+    ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=DEFAULT_MASTER_SEED)
-    ap.add_argument("--ppa", type=int, default=10, help="run.persons_per_agent (1 = full scale)")
+    ap.add_argument("--ppa", type=int, default=1, help="run.persons_per_agent (1 = full scale)")
     ap.add_argument("--years", type=int, default=3, help="run.years after the spin-up")
     ap.add_argument("--out", default=str(ROOT / "results/refit-status-quo"))
     args = ap.parse_args()
     scale = {"run.persons_per_agent": args.ppa, "run.years": args.years}
     t0 = time.perf_counter()
-    path = args.check or run_fit(args, [f"{k}={v}" for k, v in scale.items()])
-    table(path, args, scale)
+    if args.profile:
+        profile(args.check or STATUS_QUO, args.profile, args, scale)
+    else:
+        path = args.check or run_fit(args, [f"{k}={v}" for k, v in scale.items()])
+        table(path, args, scale)
     print(f"wall time {time.perf_counter() - t0:.0f} s")
 
 
