@@ -95,3 +95,24 @@ def test_scenario_files_inherit_from_a_base(tmp_path):
     p = load_params(path)
     assert p.labour_market.outside_wage_premium == 0.1
     assert p.enterprises.n == load_params().enterprises.n
+
+
+def test_an_uncertain_range_must_contain_the_point_value(tmp_path):
+    # A single run uses the point value and a forecast draws from the range: they must agree.
+    bad = _write(tmp_path, f'base = "{BASELINE_PATH}"\n[uncertain]\n'
+                 '"labour_market.outside_moving_cost" = { low = 0.0, high = 0.6, why = "t" }\n')
+    with pytest.raises(ParamError, match=r'outside_moving_cost.*0\.6.*point value '
+                       r'labour_market\.outside_moving_cost = 1\.8') as err:
+        load_params(bad)
+    assert err.value.key == 'uncertain."labour_market.outside_moving_cost"'
+    # A value the file (or --set) gives fixes the key, so its range no longer applies.
+    assert load_params(bad, {"labour_market.outside_moving_cost": 0.3}).uncertain.get(
+        "labour_market.outside_moving_cost") is None
+    ok = _write(tmp_path, f'base = "{BASELINE_PATH}"\n[uncertain]\n'
+                '"labour_market.outside_moving_cost" = { low = 1.8, high = 2.0, why = "t" }\n')
+    assert load_params(ok).uncertain["labour_market.outside_moving_cost"]["low"] == 1.8
+    # Every shipped parameter file's ranges hold their point values (load_params checks).
+    from sim.params import PACKAGE_ROOT
+
+    for path in sorted((PACKAGE_ROOT / "params").rglob("*.toml")):
+        assert load_params(path).uncertain, path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from typing import Any
 
@@ -105,3 +106,26 @@ def fix_ranged(raw: dict, keys: set[str]) -> None:
     if isinstance(table, dict):
         for key in keys & set(table):
             del table[key]
+
+
+def check_ranges_hold_points(raw: dict, source: str) -> None:
+    """Each ``[uncertain]`` range must contain its parameter's point value: a single run uses
+    the point value and a forecast draws from the range, so a value outside it would make the
+    two describe different cities. (Malformed ranges are left to the range parser's message.)"""
+    table = raw.get("uncertain")
+    if not isinstance(table, dict):
+        return
+    for key, spec in table.items():
+        if not isinstance(spec, dict):
+            continue
+        low, high, value = spec.get("low"), spec.get("high"), lookup(raw, key)
+        if not all(_finite_number(v) for v in (low, high, value)) or low > high:
+            continue
+        if not low <= value <= high:
+            raise ParamError(source, f"uncertain.\"{key}\"", {"low": low, "high": high},
+                             f"the range must contain the parameter's point value "
+                             f"{key} = {value}; widen the range or change the value")
+
+
+def _finite_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

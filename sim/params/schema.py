@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.params.base import MISSING, SHARE_TOLERANCE, ParamError, Share, StrictModel
-from sim.params.keys import apply_overrides, fix_ranged
+from sim.params.keys import apply_overrides, check_ranges_hold_points, fix_ranged
 from sim.params.sizes import check_run_size
 from sim.params.levers import (Apprenticeship, Budget, Certificates, Combos, Groups, JointMeeting,
                                MajorGuidance, OrderClasses, Partnerships, Platform, Retention,
@@ -351,5 +351,6 @@ def validate(raw: dict, source: str) -> Params:
         params = Params.model_validate(raw)
     except ValidationError as exc:
         raise error_from_validation(exc, raw, source) from None
+    check_ranges_hold_points(raw, source)
     check_run_size(params, source)  # what the run would need, so check refuses what run cannot
     return params
