@@ -32,6 +32,7 @@ class EnterpriseTable:
     sector: np.ndarray          # (E,) int: sector index = major group it hires most from
     chain: np.ndarray           # (E,) int: key industry chain id, -1 outside the 20 chains
     cell: np.ndarray            # (E,) int: flat cell id
+    park: np.ndarray            # (E,) int: industrial park it sits in, -1 outside the parks
     employees: np.ndarray       # (E,) float: persons
     employees_year_start: np.ndarray  # (E,) float: employment last January (for growth)
     growth_last_year: np.ndarray      # (E,) float: relative employment change over last year
@@ -91,6 +92,7 @@ def build_enterprises(p: Params, city: City, rng: np.random.Generator) -> Enterp
         sector=sector,
         chain=chain,
         cell=cell.astype(np.int32),
+        park=np.where(in_park, park, -1).astype(np.int32),
         employees=employees,
         employees_year_start=employees.copy(),
         growth_last_year=np.array([sectors[s].growth for s in sector]),

@@ -192,6 +192,7 @@ class LabourMarket(StrictModel):
     own_group_draw_share_secondary: float = Share
     own_group_draw_share_higher: float = Share
     search_decay_km: float = Field(gt=0)
+    recommendation_decay_km: float = Field(gt=0)
     wage_secondary_yuan_month: float = Field(gt=0)
     wage_higher_yuan_month: float = Field(gt=0)
     unmatched_wage_factor: float = Field(gt=0, le=1)
@@ -204,6 +205,9 @@ class LabourMarket(StrictModel):
     beta_commute_per_km: float = Field(le=0)
     beta_attachment: float
     attachment_other_district_share: float = Share
+    within_city_rent_share: float = Field(ge=0, lt=1)
+    beta_family_home: float = Field(ge=0)
+    park_fair_reach_factor: float = Field(ge=1)
     further_study_secondary: float
     further_study_higher: float
     further_study_ability: float
