@@ -121,3 +121,27 @@ def test_a_districts_junior_high_graduates_live_in_that_district(tmp_path):
     share_base, share_tilted = home_share(model(base), "county 1"), home_share(model(tilted), "county 1")
     # Not exactly 3x: admission, seats near home and drop-out stand between homes and rows.
     assert share_tilted > 2.0 * share_base
+
+
+def test_posts_outside_a_firms_group_go_to_related_groups_first():
+    """A firm's posts outside its own group: a group of the same family of the major catalogue
+    weighs ``related_group_weight`` against an unrelated one; weight 1 spreads them evenly."""
+    from sim.model.labour_demand import post_vacancies, sector_mix
+
+    p = load_params(overrides=SMALL)
+    groups = list(p.sectors)
+    eq, nev, svc = (groups.index(g) for g in ("equipment", "new_energy_vehicles", "services"))
+    mix = sector_mix(p)
+    assert np.allclose(mix.sum(axis=1), 1.0)
+    assert np.allclose(np.diag(mix), p.enterprises.own_group_share)
+    assert mix[eq, nev] == pytest.approx(p.enterprises.related_group_weight * mix[eq, svc])
+    even = sector_mix(load_params(overrides={**SMALL, "enterprises.related_group_weight": 1.0}))
+    off = even[~np.eye(len(groups), dtype=bool)]
+    assert np.allclose(off, (1 - p.enterprises.own_group_share) / (len(groups) - 1))
+    # Posted by the firms of a city: equipment firms post more in new-energy vehicles than in
+    # services (both other groups; only the former is related).
+    m = SkillsModel(load_params(overrides={**SMALL, "run.spinup_years": 0,
+                                           "run.persons_per_agent": 2}), seed=1)
+    post_vacancies(m)
+    of_eq = m.enterprises.vacancies[m.enterprises.sector == eq]
+    assert of_eq[:, nev].sum() > 2 * of_eq[:, svc].sum()

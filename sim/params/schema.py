@@ -155,6 +155,7 @@ class Enterprises(StrictModel):
     hiring_rate_per_year: float = Field(ge=0, le=1)
     growth_hiring_coef: float = Field(ge=0)
     own_group_share: float = Share
+    related_group_weight: float = Field(ge=1)
     shock_sd_per_month: float = Field(ge=0)
     sector_shock_sd: float = Field(ge=0)
     sector_shock_persistence: float = Field(ge=0, lt=1)
@@ -172,6 +173,7 @@ class Enterprises(StrictModel):
 
 class Sector(StrictModel):
     class_: Literal["leading", "emerging", "other"] = Field(alias="class")
+    family: str | None = None  # broad category of the major catalogue; None: related to no other
     enterprise_share: float = Share
     seat_share: float = Share
     preference: float = Share
