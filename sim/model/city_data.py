@@ -67,12 +67,33 @@ class CityData:
                 out[year] = float(sum(values))
         return out
 
+    def district_cohorts(self, year: int) -> np.ndarray | None:
+        """Junior-high graduates by district (persons, model order) in ``year``: the year's
+        column if every district gives it, else the plan year's, else None."""
+        yearly = [v.get(year) for v in self.districts["yearly"]]
+        if all(v is not None for v in yearly):
+            return np.array(yearly, dtype=float)
+        given = self.districts["junior_high_graduates"]
+        return given.to_numpy(dtype=float) if given.notna().all() else None
+
     @property
     def junior_high_graduates(self) -> float | None:
         """The city's junior-high graduates (persons, plan year) when every district gives
         them; they replace ``[demography] junior_high_graduates``."""
         given = self.districts["junior_high_graduates"]
         return float(given.sum()) if given.notna().all() else None
+
+
+def split_whole(total: float, shares: np.ndarray) -> np.ndarray | None:
+    """A whole ``total`` split by ``shares`` into whole numbers that add up to it exactly
+    (largest remainders); None when ``total`` is not whole."""
+    if total != round(total):
+        return None
+    raw = total * shares / shares.sum()
+    out = np.floor(raw)
+    extra = int(round(total - out.sum()))
+    out[np.argsort(-(raw - out), kind="stable")[:extra]] += 1
+    return out
 
 
 def load_city_data(p: Params) -> CityData:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.city import build_city
-from sim.model.city_data import load_city_data
+from sim.model.city_data import load_city_data, split_whole
 from sim.model.city_rows import SCHOOL_KINDS
 from sim.model.city_from_data import city_from_data
 from sim.model.model import build_fixed, process_stream
@@ -52,18 +52,6 @@ def persons(agents: np.ndarray, ppa: int) -> list[str]:
             k = exact.denominator.bit_length() - 1  # a float's denominator is a power of two
             text = str(Decimal(exact.numerator * 5**k).scaleb(-k))
         out.append(text)
-    return out
-
-
-def split_whole(total: float, shares: np.ndarray) -> np.ndarray | None:
-    """A whole ``total`` split by ``shares`` into whole numbers that add up to it exactly
-    (largest remainders); None when ``total`` is not whole."""
-    if total != round(total):
-        return None
-    raw = total * shares / shares.sum()
-    out = np.floor(raw)
-    extra = int(round(total - out.sum()))
-    out[np.argsort(-(raw - out), kind="stable")[:extra]] += 1
     return out
 
 
@@ -107,7 +95,7 @@ def city_tables(p: Params, city: City, schools: SchoolTable,
     })
     cells = pd.DataFrame({"x": city.cell_xy[:, 0], "y": city.cell_xy[:, 1],
                           "district": names[city.district], "population": city.population})
-    parks = pd.DataFrame({"park": [f"park {k + 1}" for k in range(len(city.parks))],
+    parks = pd.DataFrame({"park": park_names(city),
                           "district": names[city.park_district],
                           "x": city.parks[:, 0], "y": city.parks[:, 1]})
     return {"districts": districts, "cells": cells, "parks": parks,
@@ -138,6 +126,10 @@ def school_rows(p: Params, city: City, sch: SchoolTable) -> pd.DataFrame:
     })
 
 
+def park_names(city: City) -> list[str]:
+    return [f"park {k + 1}" for k in range(len(city.parks))]
+
+
 def enterprise_rows(p: Params, city: City, ent: EnterpriseTable) -> pd.DataFrame:
     names = np.array(city.district_names, dtype=object)
     n_chains = np.array([s.chains for s in p.sectors.values()])
@@ -149,6 +141,7 @@ def enterprise_rows(p: Params, city: City, ent: EnterpriseTable) -> pd.DataFrame
         "district": names[city.district[ent.cell]],
         "x": city.cell_xy[ent.cell, 0],
         "y": city.cell_xy[ent.cell, 1],
+        "park": np.where(ent.park >= 0, np.array(park_names(city) + [""], dtype=object)[ent.park], ""),
         "leading": np.where(ent.leading, "true", "false"),
         "chain": np.where(ent.chain >= 0, ent.chain - first_chain[ent.sector], -1),
         "wage_index": ent.wage_index,

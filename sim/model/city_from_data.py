@@ -110,9 +110,11 @@ def schools_from_data(p: Params, city: City, data: CityData, rng: np.random.Gene
     )
 
 
-def enterprise_cells(p: Params, city: City, t, rng: np.random.Generator) -> np.ndarray:
+def enterprise_cells(p: Params, city: City, t, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Cells as given; else near the firm's park; else, with ``enterprise_park_share``, near a
-    park of its district (if it has one), otherwise by population in its district."""
+    park of its district (if it has one), otherwise by population in its district. Also each
+    firm's park (-1 for none): as given (a firm with a given cell keeps its named park), or
+    the one drawn."""
     cell, given = given_cells(t, p.city.height_cells)
     park = t["park"].to_numpy().copy()
     district = t["district"].to_numpy()
@@ -121,13 +123,14 @@ def enterprise_cells(p: Params, city: City, t, rng: np.random.Generator) -> np.n
         at = np.flatnonzero(to_park & (district == d))
         own = np.flatnonzero(city.park_district == d)
         park[at] = rng.choice(own, size=len(at)) if own.size else -1
+    member = park.copy()
     park = np.where(given, -1, park)
     for k in np.unique(park[park >= 0]):
         at = np.flatnonzero(park == k)
         cell[at] = city.sample_near(rng, len(at), city.parks[k], p.city.park_sigma_cells)
     rest = ~given & (park < 0)
     cell[rest] = cells_in_districts(city, district[rest], rng)
-    return cell
+    return cell, member
 
 
 def enterprises_from_data(p: Params, city: City, data: CityData,
@@ -143,7 +146,7 @@ def enterprises_from_data(p: Params, city: City, data: CityData,
     pick = (rng.random(n) * np.maximum(n_chains[sector], 1)).astype(int)
     drawn = np.where(n_chains[sector] > 0, first_chain[sector] + pick, -1)
     chain = np.where(t["chain"].isna(), drawn, given).astype(np.int16)
-    cell = enterprise_cells(p, city, t, rng)
+    cell, park = enterprise_cells(p, city, t, rng)
 
     employees = t["employees"].to_numpy(dtype=float).copy()  # the cached table stays as read
     wage_sector = np.array([s.wage_index for s in sectors])[sector]
@@ -157,7 +160,8 @@ def enterprises_from_data(p: Params, city: City, data: CityData,
     drawn_prop = rng.beta(p.partnerships.propensity_alpha, p.partnerships.propensity_beta, n)
     propensity = np.where(t["propensity"].isna(), drawn_prop, t["propensity"].to_numpy())
     return EnterpriseTable(
-        sector=sector, chain=chain, cell=cell.astype(np.int32), employees=employees,
+        sector=sector, chain=chain, cell=cell.astype(np.int32), park=park.astype(np.int32),
+        employees=employees,
         employees_year_start=employees.copy(),
         growth_last_year=np.array([sectors[s].growth for s in sector]),
         wage_index=wage_index, leading=leading,

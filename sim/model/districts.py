@@ -10,7 +10,10 @@ assigned to one district, so the districts add up to the city's own indicator:
   partnership counts at its school);
 - by the **home** district of the graduate (the family home): ``graduates.{track}``,
   ``destination.{track}.{destination}``, ``local_employment.{track}.city`` (employed in the
-  city) and ``local_employment.{track}.home_county`` (employed by a firm in the home district),
+  city), ``local_employment.{track}.home_county`` (employed by a firm in the home district),
+  ``local_employment.{track}.elsewhere_in_city`` (by a firm in another district: left the
+  county, stayed in the city), ``local_employment.{track}.moved_within_city`` (took the local
+  job by leaving the family home),
   ``T9`` (secondary graduates employed in the city / employed) and
   ``share.secondary.home_county_of_employed``;
 - by the district of the **enterprise**: ``hires`` (the year's graduates it hired, on open
@@ -104,6 +107,10 @@ def _by_home(model: SkillsModel) -> dict[str, np.ndarray]:
         out[f"local_employment.{name}.city"] = _sum_by(home[mine & local], n) * ppa
         out[f"local_employment.{name}.home_county"] = _sum_by(
             home[mine & local & (works_at == home)], n) * ppa
+        out[f"local_employment.{name}.elsewhere_in_city"] = _sum_by(
+            home[mine & local & (works_at != home)], n) * ppa
+        out[f"local_employment.{name}.moved_within_city"] = _sum_by(
+            home[mine & local & st.moved[rows]], n) * ppa
     employed = out["local_employment.secondary.city"] + out["destination.secondary.outside"]
     safe = np.maximum(employed, 1e-12)
     out["T9"] = np.where(employed > 0, out["local_employment.secondary.city"] / safe, np.nan)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.city_data import split_whole
 from sim.model.schools import SchoolTable
 from sim.model.signals import family_prospects
 from sim.model.students import HIGHER, SECONDARY, State
@@ -57,6 +58,25 @@ def cohort_size(model: SkillsModel, year: int) -> float:
         if model.city_data is not None and year in model.city_data.cohorts:
             model.cohorts[year] = model.city_data.cohorts[year]
     return model.cohorts[year]
+
+
+def home_weights(model: SkillsModel, year: int) -> np.ndarray:
+    """(cells,) weights of where ``year``'s junior-high graduates live: residents per cell, each
+    district holding its share of the cohort when the city folder gives junior-high graduates
+    by district (a drawn city, or counts that are just the population's whole-person split as
+    ``init-city`` writes them, keep the population's own shares)."""
+    city = model.city
+    counts = None if model.city_data is None else model.city_data.district_cohorts(year)
+    if counts is None or counts.sum() <= 0:
+        return city.population
+    pop = np.bincount(city.district, weights=city.population, minlength=len(counts))
+    split = split_whole(counts.sum(), pop / pop.sum()) if pop.sum() > 0 else None
+    if split is not None and np.array_equal(split, counts):
+        return city.population
+    # Within a district, homes follow its residents; a district with graduates but no
+    # residents on the map would have nowhere to put them, so it keeps zero weight.
+    factor = np.divide(counts / counts.sum(), pop / pop.sum(), out=np.zeros_like(pop), where=pop > 0)
+    return city.population * factor[city.district]
 
 
 def draw_interest(model: SkillsModel, n: int) -> np.ndarray:
@@ -274,7 +294,7 @@ def admit_secondary(model: SkillsModel) -> None:
     cohort = int(stochastic_round(rng, cohort_size(model, model.year) / model.persons_per_agent))
     applies, score = choose_track(model, cohort)
     n = applies.size
-    home = model.city.sample_cells(rng, n, model.city.population)
+    home = model.city.sample_cells(rng, n, home_weights(model, model.year))
     # Ability in sd units of the vocational applicants (the unit every other rule reads it in).
     s = score[applies]
     ability = ((s - s.mean()) / max(float(s.std()), 1e-9) if n > 1 else s * 0).astype(np.float32)
@@ -306,7 +326,7 @@ def admit_higher(model: SkillsModel) -> None:
     cohort_index = cohort_size(model, model.year - 3) / d.junior_high_graduates
     n_pool = int(stochastic_round(
         rng, d.higher_entrants_from_general * cohort_index / model.persons_per_agent))
-    pool_home = model.city.sample_cells(rng, n_pool, model.city.population)
+    pool_home = model.city.sample_cells(rng, n_pool, home_weights(model, model.year - 3))
     pool_ability = rng.normal(0.0, 1.0, n_pool).astype(np.float32)
     pool_interest = draw_interest(model, n_pool)
 
@@ -346,6 +366,7 @@ def seed_initial_students(model: SkillsModel) -> None:
     years = p.students.programme_years
     dropout = np.array([p.students.dropout_secondary_per_year, p.students.dropout_higher_per_year])
     start = model.first_year
+    residents = home_weights(model, start - 1)
     for s in range(schools.n):  # a loop over schools; students are drawn in blocks
         track = int(schools.track[s])
         groups = np.flatnonzero(schools.offered[s])
@@ -361,7 +382,7 @@ def seed_initial_students(model: SkillsModel) -> None:
         group = np.repeat(np.tile(groups, years), counts)  # counts are laid out year by group
         year = np.repeat(np.repeat(np.arange(1, years + 1), len(groups)), counts)
         km = city.km(np.arange(city.n_cells), np.full(city.n_cells, schools.cell[s]))
-        home = city.sample_cells(rng, n, city.population * np.exp(
+        home = city.sample_cells(rng, n, residents * np.exp(
             p.school_choice.beta_distance_per_km * km))
         alpha = p.students.interest_concentration * model.preference
         interest_own = rng.beta(alpha[group], alpha.sum() - alpha[group])

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from sim.model.model import SkillsModel
 
 DESTINATION_NAMES = tuple(DESTINATIONS.values())
+# Where a local job is, from the graduate's home: in the home district (county or core), or
+# elsewhere in the city; and of all local jobs, those taken by moving away from the family home.
+LOCAL_WHERE = ("home_county", "elsewhere_in_city", "moved_within_city")
 
 # Flows counted in agents that represent persons (scaled by persons_per_agent on output).
 PERSON_FLOWS = (
@@ -31,6 +34,7 @@ PERSON_FLOWS = (
     + [f"graduates.{t}" for t in TRACKS]
     + [f"dropouts.{t}" for t in TRACKS]
     + [f"destination.{t}.{d}" for t in TRACKS for d in DESTINATION_NAMES]
+    + [f"local_employment.{t}.{w}" for t in TRACKS for w in LOCAL_WHERE]
     + ["vacancies.posted", "vacancies.filled", "vacancies.unfilled",
        "vacancies.reserved", "vacancies.reserved_filled", "vacancies.reserved_unused"]
     + ["order_classes.students", "order_classes.graduates", "order_classes.delivered", "order_classes.hired_by_sponsor",

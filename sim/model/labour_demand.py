@@ -4,7 +4,8 @@ Each enterprise belongs to one sector of the "6+3+X" system (and, in the 6+3, to
 industry chains). Employment follows the sector's trend plus a persistent sector shock and an
 idiosyncratic monthly shock. Each spring an enterprise posts graduate vacancies in proportion
 to its size, raised by last year's growth and cut after a season of unfilled posts, spread over
-major groups: mostly its own sector's group, the rest evenly over the others.
+major groups: mostly its own sector's group, the rest over the others, related groups (same
+family of the major catalogue) weighing more.
 
 At each season's close a firm looks at the share ``u`` of its own open posts left unfilled
 (posts reserved for its order-class graduates are not counted): it raises its offered pay and
@@ -32,6 +33,7 @@ class EnterpriseTable:
     sector: np.ndarray          # (E,) int: sector index = major group it hires most from
     chain: np.ndarray           # (E,) int: key industry chain id, -1 outside the 20 chains
     cell: np.ndarray            # (E,) int: flat cell id
+    park: np.ndarray            # (E,) int: industrial park it sits in, -1 outside the parks
     employees: np.ndarray       # (E,) float: persons
     employees_year_start: np.ndarray  # (E,) float: employment last January (for growth)
     growth_last_year: np.ndarray      # (E,) float: relative employment change over last year
@@ -91,6 +93,7 @@ def build_enterprises(p: Params, city: City, rng: np.random.Generator) -> Enterp
         sector=sector,
         chain=chain,
         cell=cell.astype(np.int32),
+        park=np.where(in_park, park, -1).astype(np.int32),
         employees=employees,
         employees_year_start=employees.copy(),
         growth_last_year=np.array([sectors[s].growth for s in sector]),
@@ -135,11 +138,23 @@ def employment_dynamics(model: SkillsModel) -> None:
 
 
 def group_mix(model: SkillsModel) -> np.ndarray:
-    """(E, G) share of each enterprise's graduate vacancies by major group."""
-    e, G = model.enterprises, len(model.groups)
-    own = model.p.enterprises.own_group_share
-    mix = np.full((e.n, G), (1.0 - own) / (G - 1))
-    mix[np.arange(e.n), e.sector] = own
+    """(E, G) share of each enterprise's graduate vacancies by major group: ``own_group_share``
+    in its sector's group, the rest over the other groups, a related one (same ``family`` of
+    the major catalogue) weighing ``related_group_weight`` against 1 for an unrelated one."""
+    e = model.enterprises
+    return sector_mix(model.p)[e.sector]
+
+
+def sector_mix(p: Params) -> np.ndarray:
+    """(G, G) share of a sector's firms' vacancies by major group (rows: the firm's sector)."""
+    sectors = list(p.sectors.values())
+    own, G = p.enterprises.own_group_share, len(sectors)
+    family = [s.family for s in sectors]
+    related = np.array([[a is not None and a == b for b in family] for a in family])
+    weight = np.where(related, p.enterprises.related_group_weight, 1.0)
+    np.fill_diagonal(weight, 0.0)
+    mix = (1.0 - own) * weight / weight.sum(axis=1, keepdims=True)
+    np.fill_diagonal(mix, own)
     return mix
 
 

@@ -3,7 +3,8 @@
 In each search month there are ``rounds_per_month`` rounds. In each, every graduate still
 searching comes across ``candidates_seen`` open posts (more with the platform): a share
 ``own_group_draw_share_{track}`` among posts in the graduate's major group (school
-recommendation), the rest among all open posts. A post is matched if its group is the
+recommendation: weighted by ``exp(-km(school, firm) / recommendation_decay_km)``, a school knows
+the firms near it), the rest among all open posts. A post is matched if its group is the
 graduate's. An opening at distance ``d`` km is seen with probability
 ``exp(-d / (search_decay_km * reach_e))`` (farther with the platform, and farther for a firm that
 widened its recruiting after unfilled posts). An order-class sponsor's or apprenticeship host's
@@ -12,15 +13,21 @@ drawn around the mean local wage index times ``1 + premium``. The graduate compa
 local opening seen with the best outside offer, further study and waiting:
 
     U_local   = b_w ln(offered pay_e * (1 or unmatched factor)) + b_match * matched
-                + b_km * km(home, e) + b_attach * attachment * (1 in the home district, else
-                the other-district share) + retention bonus
-                (+ sponsor or host bonus for one's own trainer) + Gumbel
+                + b_attach * attachment * (1 in the home district, else the other-district
+                share) + max(b_km * km(home, e), b_w ln(1 - rent share) - b_family * attachment)
+                + retention bonus (+ sponsor or host bonus for one's own trainer) + Gumbel
     U_outside = max over offers j of [b_w ln(mean wage index * (1 + premium) * exp(sd z_j))
                 + Gumbel_j] - moving cost
     U_study   = c_study(track) + b_ability * ability + Gumbel
     U_wait    = c_wait + Gumbel
 
-(pay is relative to the track's graduate wage, which cancels across options). A sponsor's
+(pay is relative to the track's graduate wage, which cancels across options). The max is the
+graduate's choice of how to take a local job: commute from the family home (a cost per km) or
+move near the job (rent out of the pay, and leaving the family home, which costs more the more
+attached the graduate is). So the destinations are geographic: a job in the home district
+(county, or the urban core), a job elsewhere in the city (commuting or having moved: "left the
+county, stayed in the city"), a job outside the city, further study, waiting. Posts of a firm
+in an industrial park are seen ``park_fair_reach_factor`` times farther (park job fairs). A sponsor's
 reserved posts go to its own class graduates only; an enterprise receiving more applicants than
 open posts in a group hires its own trainees first, then the best by ``w_ability * ability +
 w_match * matched + w_certificate * 1+X certificate``; the rejected search again. Leaving,
@@ -68,13 +75,16 @@ def outside_options(model: SkillsModel, idx: np.ndarray) -> np.ndarray:
     return u
 
 
-def draw_openings(model: SkillsModel, group: np.ndarray, track: np.ndarray, k: int):
+def draw_openings(model: SkillsModel, group: np.ndarray, track: np.ndarray, k: int,
+                  school: np.ndarray | None = None):
     """Posts that graduates of ``group`` come across: (firm, post group) arrays of shape (n, k).
 
     Graduates come across individual open posts, so the chance that a post is in their own
     major group is the share of such posts, whatever the scale. A share
     ``own_group_draw_share_{track}`` of the k draws is made among posts in the graduate's own
-    group (the school-recommendation channel), the rest among all open posts."""
+    group (the school-recommendation channel), the rest among all open posts. A school
+    recommends its graduates to the firms it knows, which are near it: a post at ``d`` km from
+    the graduate's ``school`` is recommended with weight ``exp(-d / recommendation_decay_km)``."""
     ent, rng, lm = model.enterprises, model.rng_for("labour market"), model.p.labour_market
     n, G = len(group), ent.vacancies.shape[1]
     flat = ent.vacancies.ravel()
@@ -84,15 +94,38 @@ def draw_openings(model: SkillsModel, group: np.ndarray, track: np.ndarray, k: i
     post = _draw(flat, rng.random((n, k)))
     firm, post_group = post // G, post % G
     shares = (lm.own_group_draw_share_secondary, lm.own_group_draw_share_higher)
+    if school is None:
+        school = np.zeros(n, dtype=np.int64)
+        near = np.ones((1, ent.n))
+    else:
+        school = school.astype(np.int64)
+        near = np.exp(-model.city.km_matrix(model.schools.cell, ent.cell)
+                      / lm.recommendation_decay_km)
     for t, share in ((SECONDARY, shares[0]), (HIGHER, shares[1])):
         k_own = int(round(k * share))
         u = rng.random((n, k_own))
         for g in np.unique(group):  # a loop over major groups, not graduates
             rows = np.flatnonzero((group == g) & (track == t))
             if rows.size and ent.vacancies[:, g].any():
-                firm[rows, :k_own] = _draw(ent.vacancies[:, g], u[rows])
+                firm[rows, :k_own] = _draw_by_school(ent.vacancies[:, g], near, school[rows], u[rows])
                 post_group[rows, :k_own] = g
     return firm, post_group
+
+
+def _draw_by_school(weights: np.ndarray, near: np.ndarray, school: np.ndarray,
+                    uniform: np.ndarray) -> np.ndarray:
+    """Firms drawn with probability proportional to ``weights * near[school]``, one per
+    ``uniform`` value (rows: graduates; ``near`` is (schools, firms)). Each school's cumulative
+    weights are scaled to [s, s + 1) and laid end to end, so one search serves every school."""
+    open_ = np.flatnonzero(weights)
+    schools = np.unique(school)
+    w = near[np.ix_(schools, open_)] * weights[open_]
+    cdf = np.cumsum(w, axis=1, dtype=np.float64)
+    cdf /= np.maximum(cdf[:, -1:], 1e-300)
+    cdf += np.arange(len(schools))[:, None]
+    row = np.searchsorted(schools, school)[:, None]
+    pos = np.searchsorted(cdf.ravel(), row + uniform, side="right") - row * len(open_)
+    return open_[np.clip(pos, 0, len(open_) - 1)]
 
 
 def _draw(weights: np.ndarray, uniform: np.ndarray) -> np.ndarray:
@@ -130,6 +163,26 @@ def attachment_utility(model: SkillsModel, idx: np.ndarray, firm: np.ndarray) ->
     return lm.beta_attachment * st.attachment[idx][:, None] * share
 
 
+def getting_there(model: SkillsModel, idx: np.ndarray, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How graduates ``idx`` would take local jobs ``km`` from home: the (n, k) utility of the
+    better of commuting from the family home (``beta_commute_per_km`` per km) and moving near
+    the job (rent, ``b_w ln(1 - within_city_rent_share)``, and leaving the family home,
+    ``beta_family_home`` per unit attachment), and whether moving is the better."""
+    lm = model.p.labour_market
+    commute = lm.beta_commute_per_km * km
+    move = (lm.beta_log_wage * np.log1p(-lm.within_city_rent_share)
+            - lm.beta_family_home * model.students.attachment[idx][:, None])
+    moves = move > commute
+    return np.where(moves, move, commute), moves
+
+
+def recruiting_reach(model: SkillsModel) -> np.ndarray:
+    """(E,) factor on the distance each firm's posts are seen over: its own reach after unfilled
+    posts, times ``park_fair_reach_factor`` for a firm in an industrial park (park job fairs)."""
+    ent = model.enterprises
+    return ent.reach * np.where(ent.park >= 0, model.p.labour_market.park_fair_reach_factor, 1.0)
+
+
 def _search_round(model: SkillsModel, closing: bool) -> None:
     st, ent, lm, rng = model.students, model.enterprises, model.p.labour_market, model.rng_for("labour market")
     idx = np.flatnonzero(st.view("state") == State.SEARCHING)
@@ -142,7 +195,7 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     # apprenticeship host holds for the graduate (always seen, worth a bonus).
     group = st.group[idx].astype(np.int64)
     n_seen = model.programmes.platform.candidates_seen()
-    cand, cand_group = draw_openings(model, group, st.track[idx], n_seen)
+    cand, cand_group = draw_openings(model, group, st.track[idx], n_seen, st.school[idx])
     sponsor, host = st.sponsor[idx], st.apprentice_firm[idx]
     offer = np.where(sponsor >= 0, sponsor, host)
     offer_bonus = np.where(sponsor >= 0, model.p.order_classes.beta_sponsor_offer,
@@ -155,20 +208,22 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     cand_group = np.column_stack([cand_group, offer_group])
     km = model.city.km(st.home[idx][:, None], ent.cell[cand])
     decay = model.programmes.platform.search_decay_km()
-    seen = rng.random(cand.shape) < np.exp(-km / (decay * ent.reach[cand]))  # inf decay: all seen
+    reach = recruiting_reach(model)
+    seen = rng.random(cand.shape) < np.exp(-km / (decay * reach[cand]))  # inf decay: all seen
     seen[:, -1] = offer >= 0
     is_match = cand_group == group[:, None]
     # Pay relative to the track's graduate wage (the track's level cancels across options).
     pay = ent.offered_pay[cand] * np.where(is_match, 1.0, lm.unmatched_wage_factor)
+    travel, moves = getting_there(model, idx, km)
     u = (lm.beta_log_wage * np.log(pay) + lm.beta_match * is_match
-         + lm.beta_commute_per_km * km + attachment_utility(model, idx, cand)
+         + travel + attachment_utility(model, idx, cand)
          + model.programmes.retention.local_job_bonus(st.attachment[idx])[:, None]
          + _gumbel(rng, cand.shape))
     u[:, -1] += offer_bonus
     u[~seen] = -np.inf
     k = np.argmax(u, axis=1)
     rows = np.arange(n)
-    best_local, firm, matched = u[rows, k], cand[rows, k], is_match[rows, k]
+    best_local, firm, matched, moved = u[rows, k], cand[rows, k], is_match[rows, k], moves[rows, k]
     post_group = cand_group[rows, k]
     own_offer = (k == cand.shape[1] - 1) & (offer >= 0)
 
@@ -180,7 +235,7 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
     app = np.flatnonzero(choice == _LOCAL)
     hired = np.zeros(n, dtype=bool)
     if app.size:
-        _hire(model, idx, app, firm[app], post_group[app], matched, own_offer, hired, rng)
+        _hire(model, idx, app, firm[app], post_group[app], matched, moved, own_offer, hired, rng)
 
     # Leaving, studying and waiting are final; a rejected applicant searches again, and at
     # the close takes their best non-local option instead.
@@ -192,7 +247,7 @@ def _search_round(model: SkillsModel, closing: bool) -> None:
 
 
 def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g: np.ndarray,
-          matched: np.ndarray, own_offer: np.ndarray, hired: np.ndarray,
+          matched: np.ndarray, moved: np.ndarray, own_offer: np.ndarray, hired: np.ndarray,
           rng: np.random.Generator) -> None:
     """Applicants ``app`` (rows of ``idx``) to posts of firm ``f``, group ``g``: firms hire their
     own trainees first, then by ability, major match and certificate, up to their open posts;
@@ -207,7 +262,7 @@ def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g
         take = own[order[rank < ent.reserved[f[own[order]], g[own[order]]]]]
         np.subtract.at(ent.reserved, (f[take], g[take]), 1)
         model.flow("vacancies.reserved_filled", take.size)
-        _book_hires(model, idx, app[take], f[take], matched, hired)
+        _book_hires(model, idx, app[take], f[take], matched, moved, hired)
         rest = np.setdiff1d(np.arange(app.size), take)
         app, f, g = app[rest], f[rest], g[rest]
         if app.size == 0:
@@ -224,16 +279,26 @@ def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g
     take = order[ok]
     np.subtract.at(ent.vacancies, (f[take], g[take]), 1)
     model.flow("vacancies.filled", take.size)
-    _book_hires(model, idx, app[take], f[take], matched, hired)
+    _book_hires(model, idx, app[take], f[take], matched, moved, hired)
 
 
 def _book_hires(model: SkillsModel, idx: np.ndarray, rows: np.ndarray, firm: np.ndarray,
-                matched: np.ndarray, hired: np.ndarray) -> None:
+                matched: np.ndarray, moved: np.ndarray, hired: np.ndarray) -> None:
     """Graduates ``idx[rows]`` take posts at ``firm``: mark, count and settle them."""
-    st = model.students
+    st, district = model.students, model.city.district
     hired[rows] = True
     new_hires = idx[rows]
     st.employer[new_hires] = firm
+    st.moved[new_hires] = moved[rows]
+    # Where the job is: the home district, or elsewhere in the city (left the county, stayed).
+    home = district[model.enterprises.cell[firm]] == district[st.home[new_hires]]
+    track = st.track[new_hires]
+    for t, name in enumerate(TRACKS):
+        of_track = track == t
+        model.flow(f"local_employment.{name}.home_county", int((of_track & home).sum()))
+        model.flow(f"local_employment.{name}.elsewhere_in_city", int((of_track & ~home).sum()))
+        model.flow(f"local_employment.{name}.moved_within_city",
+                   int((of_track & moved[rows]).sum()))
     model.flow("order_classes.delivered", int((st.sponsor[new_hires] >= 0).sum()))
     model.flow("order_classes.hired_by_sponsor", int((st.sponsor[new_hires] == firm).sum()))
     model.programmes.retention.pay_stayers(rows.size)

@@ -5,6 +5,9 @@ monthly indicator (flows summed over the year, stocks at the year's last month) 
 graduate surveys report:
 
     share.{track}.{destination}       graduates of the year by destination / graduates
+    share.{track}.local_home_county   local jobs in the home district / graduates
+    share.{track}.local_elsewhere_in_city  local jobs in another district of the city /
+                                      graduates (left the county, stayed in the city)
     share.{track}.employment_rate     1 - not employed / graduates (further study counts, as in
                                       MOE and MyCOS statistics)
     share.{track}.matched_of_local    local jobs in the graduate's major group / local jobs
@@ -37,6 +40,8 @@ def derived_shares(totals: dict[str, float]) -> dict[str, float]:
         if grads > 0:
             for d, n in dest.items():
                 out[f"share.{t}.{d}"] = n / grads
+            for w in ("home_county", "elsewhere_in_city"):
+                out[f"share.{t}.local_{w}"] = totals.get(f"local_employment.{t}.{w}", 0.0) / grads
             out[f"share.{t}.employment_rate"] = 1.0 - dest["not_employed"] / grads
         local = dest["local_matched"] + dest["local_unmatched"]
         if local > 0:

@@ -53,6 +53,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "grad_year": (np.int16, -1),       # calendar year of the last graduation
     "was_secondary": (np.bool_, False),# a secondary graduate now on the higher track
     "employer": (np.int32, -1),        # enterprise index once employed locally
+    "moved": (np.bool_, False),        # left the family home to live near a local job
     "sponsor": (np.int32, -1),         # enterprise sponsoring the student's order class
     "apprentice_firm": (np.int32, -1), # enterprise hosting the student as a modern apprentice
     "certificate": (np.bool_, False),  # holds a "1+X" vocational skills certificate

@@ -155,6 +155,7 @@ class Enterprises(StrictModel):
     hiring_rate_per_year: float = Field(ge=0, le=1)
     growth_hiring_coef: float = Field(ge=0)
     own_group_share: float = Share
+    related_group_weight: float = Field(ge=1)
     shock_sd_per_month: float = Field(ge=0)
     sector_shock_sd: float = Field(ge=0)
     sector_shock_persistence: float = Field(ge=0, lt=1)
@@ -172,6 +173,7 @@ class Enterprises(StrictModel):
 
 class Sector(StrictModel):
     class_: Literal["leading", "emerging", "other"] = Field(alias="class")
+    family: str | None = None  # broad category of the major catalogue; None: related to no other
     enterprise_share: float = Share
     seat_share: float = Share
     preference: float = Share
@@ -192,6 +194,7 @@ class LabourMarket(StrictModel):
     own_group_draw_share_secondary: float = Share
     own_group_draw_share_higher: float = Share
     search_decay_km: float = Field(gt=0)
+    recommendation_decay_km: float = Field(gt=0)
     wage_secondary_yuan_month: float = Field(gt=0)
     wage_higher_yuan_month: float = Field(gt=0)
     unmatched_wage_factor: float = Field(gt=0, le=1)
@@ -204,6 +207,9 @@ class LabourMarket(StrictModel):
     beta_commute_per_km: float = Field(le=0)
     beta_attachment: float
     attachment_other_district_share: float = Share
+    within_city_rent_share: float = Field(ge=0, lt=1)
+    beta_family_home: float = Field(ge=0)
+    park_fair_reach_factor: float = Field(ge=1)
     further_study_secondary: float
     further_study_higher: float
     further_study_ability: float

@@ -18,7 +18,7 @@ import time
 import solara
 import solara.lab
 
-from sim.interfaces.dashboard import charts, compare, tables
+from sim.interfaces.dashboard import charts, compare, district_maps, tables
 from sim.interfaces.dashboard.levers import CHOICES, SLIDERS, choice_values, scenario_files, \
     scenario_params
 from sim.interfaces.dashboard.model import PPA_CHOICES, DashboardModel, Settings, start_settings
@@ -177,6 +177,7 @@ def Figure(make, dependencies: list, classes: list[str]):
 def RunView(model: DashboardModel, tick: int):
     """The running model: targets year to date, this year's and every year's table, the map."""
     metric = solara.use_reactive("unfilled")
+    layer = solara.use_reactive("T9")
     p = model.p
     start, end = p.run.start_year, p.run.start_year + p.run.years
     quarter = (model.last_date or (0, 0))
@@ -200,6 +201,11 @@ def RunView(model: DashboardModel, tick: int):
         solara.Select("Map layer", values=list(charts.MAP_METRICS), value=metric,
                       style={"max-width": "260px"})
     Figure(lambda: charts.map_chart(model, metric.value), map_key, ["skills-map"])
+    with solara.Row():
+        solara.Select("Answers by district", values=list(district_maps.DISTRICT_LAYERS),
+                      value=layer, style={"max-width": "360px"})
+    Figure(lambda: district_maps.district_map_chart(model, layer.value),
+           [id(model), district_maps.last_tallied_year(model), layer.value], ["skills-district-map"])
 
 
 @solara.component
