@@ -171,6 +171,7 @@ def test_released_models_are_freed(small_params):
     import weakref
 
     from sim.experiments.runner import run_one
+    from sim.model.model import SkillsModel  # the class the runner builds (sim.SkillsModel adds .plot)
 
     refs = []
     original = SkillsModel.release
