@@ -33,6 +33,7 @@ from sim.experiments.progress import Progress
 from sim.experiments.limits import check_replicates, check_seed, check_workers
 from sim.experiments.ranges import Factor
 from sim.experiments.seeds import replicate_seed
+from sim.experiments.shared_spinup import each_run, execute_group, spinup_groups
 from sim.model.districts import DISTRICT_COLUMNS
 from sim.model.indicators import ANNUAL_COLUMNS
 from sim.params import DEFAULT_MASTER_SEED, Params
@@ -97,14 +98,15 @@ def forecast_tables(
             if values else params
 
     # Replicate-major order, so an interrupted or slow run has advanced every scenario alike;
-    # made as the executor asks for them, so memory does not grow with the replicates.
+    # made as the executor asks for them, so memory does not grow with the replicates. A job
+    # is one replicate's scenarios that spin up alike: one spin-up, continued per scenario.
     jobs = (Job(params_of(name, params, k), seed=replicate_seed(master_seed, k), scenario=name,
                 replicate=k)
             for k in range(replicates) for name, params in scenarios.items())
     total = replicates * len(scenarios)
     frames, parts = [], []  # keep only the two tables of each run, not the whole result
-    for _job, result in run_jobs(jobs, workers=workers, progress=progress, desc="replicates",
-                                 total=total):
+    for _job, result in each_run(run_jobs(spinup_groups(jobs), workers=workers, progress=progress,
+                                          desc="replicates", total=total, fn=execute_group)):
         frames += [] if result.annual.empty else [result.annual]
         parts += [] if result.districts is None or result.districts.empty else [result.districts]
     annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()
