@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import load_params
+from sim import SkillsModel, load_params
 from sim.experiments.executors import Job
 from sim.experiments.forecast import forecast_tables
-from sim.experiments.runner import RunResult, batch_params, run_one
+from sim.experiments.runner import RunResult, batch_params, collect, run_one
 from sim.experiments.shared_spinup import JobGroup, each_run, execute_group, spinup_groups
 from sim.model.agents import Student
 from sim.model.warm_start import WarmStart
@@ -110,13 +110,18 @@ def test_a_failed_run_stands_in_its_place_and_raises_unless_asked(scenarios):
 
 def test_object_mode_continues_agent_numbers_and_tables():
     params = load_params(None, {**COARSE, "run.student_agents": True})
-    scratch = run_one(params, SEEDS[0], "plan")
-    model = WarmStart(params, SEEDS[0]).start(params, "plan").run()
-    assert len(model.agents_by_type[Student]) > 0
-    ids = [a.unique_id for a in model.agents]
-    assert len(set(ids)) == len(ids)
-    from sim.experiments.runner import collect
-    _assert_same(collect(model, True), scratch, "objects")
+    scratch = SkillsModel(params, seed=SEEDS[0], scenario="plan").run()
+    warm = WarmStart(params, SEEDS[0])
+    copied = warm.start(params, "plan").run()
+    itself = warm.start(params, "plan", last=True).run()
+    with pytest.raises(RuntimeError):
+        warm.start(params, "plan")
+    numbers = sorted((a.unique_id, type(a).__name__, getattr(a, "idx", -1)) for a in scratch.agents)
+    assert len(scratch.agents_by_type[Student]) > 0
+    for model in (copied, itself):
+        assert sorted((a.unique_id, type(a).__name__, getattr(a, "idx", -1))
+                      for a in model.agents) == numbers
+        _assert_same(collect(model, True), collect(scratch, True), "objects")
 
 
 @pytest.mark.parametrize("workers", [1, 2])

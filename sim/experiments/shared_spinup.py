@@ -60,10 +60,14 @@ def execute_group(group: JobGroup) -> list[RunResult | Exception]:
         return [warm] * len(group.jobs)
 
     def run(job: Job) -> RunResult:
-        return collect(warm.start(batch_params(job.params), job.scenario, job.replicate).run(),
-                       job.monthly)
+        model = warm.start(batch_params(job.params), job.scenario, job.replicate,
+                           last=job is group.jobs[-1])
+        return collect(model.run(), job.monthly)
 
-    return [_guarded(run, job) for job in group.jobs]
+    try:
+        return [_guarded(run, job) for job in group.jobs]
+    finally:
+        warm.close()
 
 
 def _guarded(fn, job: Job) -> RunResult | Exception:

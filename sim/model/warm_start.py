@@ -32,17 +32,33 @@ class WarmStart:
         # Mesa numbers agents from a class-level counter per model, which a copy does not
         # carry: each copy continues from where this model's counter stood.
         self._next_id = next(mesa.Agent._ids[model])
-        model.release()
+        mesa.Agent._ids[model] = itertools.count(self._next_id)
+        self._model: SkillsModel | None = model  # the last scenario takes the model itself
 
     def fits(self, params: Params) -> bool:
         """True if ``params`` spins up to this model (lever sections aside)."""
         return spinup_key(params) == self.key
 
-    def start(self, params: Params, scenario: str = "baseline", replicate: int = 0) -> SkillsModel:
-        """A new model: this spun-up city continued from the plan year as ``params``.
+    def start(self, params: Params, scenario: str = "baseline", replicate: int = 0,
+              last: bool = False) -> SkillsModel:
+        """A new model: this spun-up city continued from the plan year as ``params``; with
+        ``last`` the spun-up model itself (no copy; nothing can start after it).
 
         Raises ValueError if ``params`` would have spun up differently."""
-        model = pickle.loads(self._frozen)
-        mesa.Agent._ids[model] = itertools.count(self._next_id)
-        model.start_plan(params, scenario=scenario, replicate=replicate)
+        if self._model is None:
+            raise RuntimeError("this warm start's last scenario has already taken its model")
+        if last:
+            model = self._model
+        else:
+            model = pickle.loads(self._frozen)
+            mesa.Agent._ids[model] = itertools.count(self._next_id)
+        model.start_plan(params, scenario=scenario, replicate=replicate)  # may refuse params
+        if last:
+            self._model, self._frozen = None, b""
         return model
+
+    def close(self) -> None:
+        """Let go of the spun-up model if no scenario took it (see ``SkillsModel.release``)."""
+        if self._model is not None:
+            self._model.release()
+            self._model, self._frozen = None, b""
