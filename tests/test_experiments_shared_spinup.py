@@ -135,3 +135,27 @@ def test_the_forecast_equals_runs_from_scratch_on_any_workers(scenarios, from_sc
         pd.testing.assert_frame_equal(rows.reset_index(drop=True), alone.annual, check_exact=True)
     assert len(annual.groupby(["scenario", "replicate"])) == 6
     assert not by_district.empty
+
+
+def test_a_sweep_over_levers_equals_its_runs_from_scratch(tmp_path):
+    from sim.experiments.sweep import run_sweep
+    from sim.experiments.sweep_file import load_sweep
+    from sim.params import BASELINE_PATH
+
+    path = tmp_path / "levers.toml"
+    path.write_text("\n".join([
+        "[sweep]", f'base = "{BASELINE_PATH}"', "replicates = 2", "seed = 5",
+        "[sweep.set]", '"run.persons_per_agent" = 20', '"run.years" = 2',
+        "[sweep.axes]", '"order_classes.subsidy_per_class_yuan" = [0.0, 90000.0]',
+        '"platform.enabled" = [false, true]']) + "\n", encoding="utf-8")
+    sweep = load_sweep(path)
+    jobs = [Job(sweep.run_params(p, r), seed=sweep.seeds[r], labels={"point": p})
+            for r in range(2) for p in range(sweep.n_points)]
+    assert [g.runs for g in spinup_groups(jobs)] == [4, 4]  # every point of a seed shares it
+    outcome = run_sweep(sweep, tmp_path / "out", workers=1, progress=False, log=lambda m: None)
+    assert outcome.failed == 0 and outcome.ran == 8
+    runs = pd.read_parquet(tmp_path / "out" / "annual.parquet")
+    for (p, r), rows in runs.groupby(["point", "replicate"]):
+        alone = run_one(sweep.run_params(p, r), sweep.seeds[r], sweep.name, r, monthly=False).annual
+        got = rows[alone.columns].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, alone, check_exact=True, check_dtype=False)
