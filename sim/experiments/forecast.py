@@ -11,8 +11,9 @@ its Monte Carlo standard error is ``sqrt(p (1 - p) / R) <= sqrt(0.25 / R)`` = 0.
 (at worst, p = 0.5; 0.042 at p = 0.1 or 0.9, and 0 when every replicate agrees). The questions
 the forecast answers are coarse (is a target met with probability >= 0.5, >= 0.8?), which that
 precision settles except for years sitting right at the cut-off, and scenario comparisons are
-sharper still because of common random numbers. A full-scale run costs about 9-10 s of CPU, so
-R = 50 takes about 4 minutes on two otherwise idle cores (longer on a busy machine);
+sharper still because of common random numbers. A full-scale run costs about 2.5 s of CPU (its
+spin-up included; the scenarios of a replicate share one spin-up), so R = 50 of one scenario
+takes about 2 minutes on two otherwise idle cores, report included (longer on a busy machine);
 ``--replicates 200`` halves the error for a final report.
 
 A parameter file's ``[uncertain]`` ranges add what nobody knows: each replicate then runs with its
