@@ -60,8 +60,7 @@ def execute_group(group: JobGroup) -> list[RunResult | Exception]:
         return [warm] * len(group.jobs)
 
     def run(job: Job) -> RunResult:
-        model = warm.start(batch_params(job.params), job.scenario, job.replicate,
-                           last=job is group.jobs[-1])
+        model = warm.start(batch_params(job.params), job.scenario, job.replicate)
         return collect(model.run(), job.monthly)
 
     try:

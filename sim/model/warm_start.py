@@ -33,32 +33,30 @@ class WarmStart:
         # carry: each copy continues from where this model's counter stood.
         self._next_id = next(mesa.Agent._ids[model])
         mesa.Agent._ids[model] = itertools.count(self._next_id)
-        self._model: SkillsModel | None = model  # the last scenario takes the model itself
+        self._model: SkillsModel | None = model  # the first scenario takes the model itself
 
     def fits(self, params: Params) -> bool:
         """True if ``params`` spins up to this model (lever sections aside)."""
         return spinup_key(params) == self.key
 
-    def start(self, params: Params, scenario: str = "baseline", replicate: int = 0,
-              last: bool = False) -> SkillsModel:
-        """A new model: this spun-up city continued from the plan year as ``params``; with
-        ``last`` the spun-up model itself (no copy; nothing can start after it).
+    def start(self, params: Params, scenario: str = "baseline", replicate: int = 0) -> SkillsModel:
+        """This spun-up city continued from the plan year as ``params``: the first call gets the
+        spun-up model itself, later calls a fresh copy (so only the pickle waits in memory
+        while the first scenario runs).
 
         Raises ValueError if ``params`` would have spun up differently."""
-        if self._model is None:
-            raise RuntimeError("this warm start's last scenario has already taken its model")
-        if last:
+        if self._model is not None:
             model = self._model
-        else:
-            model = pickle.loads(self._frozen)
-            mesa.Agent._ids[model] = itertools.count(self._next_id)
-        model.start_plan(params, scenario=scenario, replicate=replicate)  # may refuse params
-        if last:
-            self._model, self._frozen = None, b""
+            model.start_plan(params, scenario=scenario, replicate=replicate)  # may refuse
+            self._model = None
+            return model
+        model = pickle.loads(self._frozen)
+        mesa.Agent._ids[model] = itertools.count(self._next_id)
+        model.start_plan(params, scenario=scenario, replicate=replicate)
         return model
 
     def close(self) -> None:
-        """Let go of the spun-up model if no scenario took it (see ``SkillsModel.release``)."""
+        """Let go of the spun-up model (if no scenario took it) and of its pickle."""
         if self._model is not None:
             self._model.release()
-            self._model, self._frozen = None, b""
+        self._model, self._frozen = None, b""
