@@ -11,13 +11,17 @@ Prints one table and writes it to CSV:
   example with as many agents for as many months, all three in ONE process, alternating, the
   fastest repeat of each counting. Rates are agent-steps per second (students in the system,
   schools and enterprises, times months: the same count in both modes, and what Mesa agents
-  alive x months is with objects) and student-months per second, in wall-clock and in CPU
+  alive x months is with objects; every simulated month counts, the spin-up's included, and
+  Boltzmann runs as many) and student-months per second, in wall-clock and in CPU
   seconds of the process (the machine is shared: CPU seconds move less with the neighbours);
 - split: each mode's time between Mesa's own student bookkeeping (creating, placing and
   removing Student agents), Python's cyclic garbage collector, and the model's logic;
 - floor: what Mesa alone takes to create and remove the object run's student agents;
 - scaling: the batch mode's CPU time per student-month and peak memory at 0.25-4x the city;
-- parallel: full-scale runs per minute with 2 worker processes against 1 (a sweep's workload);
+- shared: the scenarios of one seed (2, and all 5 shipped) run from scratch against one spin-up
+  continued per scenario, as forecast and sweep run them, CPU seconds per run;
+- parallel: full-scale runs per minute with 2 worker processes against 1 (a sweep's workload),
+  the workers started before the clock (their start-up is reported apart);
 - forecast: the default ``skills-sim forecast`` (50 replicates, 2 workers): wall time, and the
   peak resident memory of all its processes together (RSS summed, and PSS, which counts a page
   shared by forked workers once), with the load average before and after.
@@ -68,21 +72,29 @@ def skills(scale, objects, seed=1):
         original(self, rows)
         spent["bookkeeping"] += time.perf_counter() - t - (collecting["s"] - g)
     sm.SkillsModel.update_student_view = timed
+    # Every simulated month counts, the spin-up's (inside construction) as well as the plan's.
+    counted = {"student_months": 0, "months": 0}
+    month = sm.SkillsModel._simulate_month
+    def simulate(self):
+        month(self)
+        n = self.students.count_states()
+        counted["student_months"] += int(n[State.ENROLLED] + n[State.SEARCHING])
+        counted["months"] += 1
+    sm.SkillsModel._simulate_month = simulate
     params = scale_city(load_params(overrides={"run.student_agents": objects}), scale)
     gc.collect()
     collecting["s"] = 0.0
     w0, c0 = time.perf_counter(), time.process_time()
     model = SkillsModel(params, seed=seed)
     build = time.perf_counter() - w0
-    student_months = 0
     fixed = model.schools.n + model.enterprises.n
     while model.running:
         model.step()
-        n = model.students.count_states()
-        student_months += int(n[State.ENROLLED] + n[State.SEARCHING])
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     sm.SkillsModel.update_student_view, sm.Student.__init__ = original, make
-    months = len(model.dates)
+    sm.SkillsModel._simulate_month = month
+    n = model.students.count_states()
+    months, student_months = counted["months"], counted["student_months"]
     out = {"wall_s": wall, "cpu_s": cpu, "build_s": build, "months": months,
            "student_months": student_months, "agent_steps": student_months + fixed * months,
            "bookkeeping_s": spent["bookkeeping"], "gc_s": collecting["s"],
@@ -130,7 +142,29 @@ def fastest(runs, repeats):
                 best[name] = r
     return best
 
-if kind == "side_by_side":
+def shared(scenarios, seed=1):
+    # The scenarios of one seed: each run from scratch, then one spin-up continued per scenario.
+    from sim import load_params
+    from sim.experiments.executors import Job
+    from sim.experiments.runner import run_one
+    from sim.experiments.shared_spinup import JobGroup, execute_group
+    jobs = [Job(load_params(path), seed=seed, scenario=str(i)) for i, path in enumerate(scenarios)]
+    out = {}
+    c = time.process_time()
+    for job in jobs:
+        run_one(job.params, job.seed, job.scenario, monthly=False)
+    out["scratch_cpu_s"] = time.process_time() - c
+    c = time.process_time()
+    execute_group(JobGroup(tuple(jobs)))
+    out["shared_cpu_s"] = time.process_time() - c
+    return out
+
+if kind == "shared":
+    out = {"scratch_cpu_s": 1e9, "shared_cpu_s": 1e9}
+    for _ in range(arg["repeats"]):
+        r = shared(arg["scenarios"])
+        out = {k: min(out[k], r[k]) for k in out}
+elif kind == "side_by_side":
     scale = arg.get("scale", 1.0)
     size = skills(scale, False)  # sizes the Boltzmann run: as many agents, as many months
     n = round(size["agent_steps"] / size["months"])
@@ -153,10 +187,17 @@ from sim.experiments.executors import Job, LocalExecutor
 arg = json.loads(sys.argv[1])
 params = load_params(overrides={"run.persons_per_agent": arg["ppa"], "run.years": arg["years"]})
 jobs = [Job(params, seed=s, replicate=s) for s in range(arg["runs"])]
-t = time.perf_counter()
+tiny = load_params(overrides={"run.persons_per_agent": 50, "run.years": 1, "run.spinup_years": 0})
 with LocalExecutor(arg["workers"]) as ex:
+    # Start the workers first (a tiny run each): the pool's start-up is paid once per command,
+    # not per run, and is reported apart.
+    t = time.perf_counter()
+    list(ex.map([Job(tiny, seed=s) for s in range(arg["workers"])], timed_execute))
+    start = time.perf_counter() - t
+    t = time.perf_counter()
     cpu = [r[1] for _, r in ex.map(jobs, timed_execute)]
-print(json.dumps({"runs": len(cpu), "seconds": time.perf_counter() - t, "cpu_per_run": sum(cpu) / len(cpu)}))
+print(json.dumps({"runs": len(cpu), "seconds": time.perf_counter() - t, "start_s": start,
+                  "cpu_per_run": sum(cpu) / len(cpu)}))
 """
 
 
@@ -266,6 +307,21 @@ def report_scaling(add, scales: list[float]) -> None:
             add("scaling", f"cost per student-month, {f:g}x / 1x city", round(per[f] / per[1.0], 2))
 
 
+def report_shared(add, repeats: int) -> None:
+    """A forecast's runs of one seed: every shipped scenario from scratch against one spin-up
+    continued per scenario (what forecast and sweep do), CPU seconds in one process."""
+    names = ["plan", "status_quo"], ["plan", "status_quo", "more_funding", "no_platform",
+                                     "strong_retention"]
+    for chosen in names:
+        paths = [str(ROOT / "params" / "scenarios" / f"{n}.toml") for n in chosen]
+        r = run_case("shared", {"scenarios": paths, "repeats": repeats})
+        k = len(chosen)
+        add("shared", f"{k} scenarios of one seed: CPU s per run, from scratch / shared spin-up",
+            f"{r['scratch_cpu_s'] / k:.2f} / {r['shared_cpu_s'] / k:.2f}")
+        add("shared", f"{k} scenarios of one seed: speed-up of the shared spin-up",
+            round(r["scratch_cpu_s"] / r["shared_cpu_s"], 2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip the 2x and 4x cities")
@@ -284,6 +340,7 @@ def main() -> None:
     add("machine", "load average (1 min) at start", round(os.getloadavg()[0], 2))
     report_throughput(add, args.repeats, args.scale)
     report_scaling(add, [0.25, 1.0] if args.quick else [0.25, 1.0, 4.0])
+    report_shared(add, args.repeats)
 
     spec = {"ppa": 1, "years": 6, "runs": 6}
     one = two = None
@@ -293,7 +350,10 @@ def main() -> None:
         two = b if two is None or b["seconds"] < two["seconds"] else two
     add("parallel", "full-scale runs per minute, 1 worker", round(60 * one["runs"] / one["seconds"], 1))
     add("parallel", "full-scale runs per minute, 2 workers", round(60 * two["runs"] / two["seconds"], 1))
-    add("parallel", "speed-up 2 workers / 1", round(one["seconds"] / two["seconds"], 2))
+    add("parallel", "speed-up 2 workers / 1 (workers started)", round(one["seconds"] / two["seconds"], 2))
+    add("parallel", "starting the 2 workers (once per command), s", round(two["start_s"], 2))
+    add("parallel", "speed-up 2 workers / 1, start-up included",
+        round((one["seconds"] + one["start_s"]) / (two["seconds"] + two["start_s"]), 2))
     add("parallel", "CPU s per run, 1 worker / 2 workers",
         f"{one['cpu_per_run']:.2f} / {two['cpu_per_run']:.2f}")
 

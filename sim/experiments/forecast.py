@@ -11,8 +11,9 @@ its Monte Carlo standard error is ``sqrt(p (1 - p) / R) <= sqrt(0.25 / R)`` = 0.
 (at worst, p = 0.5; 0.042 at p = 0.1 or 0.9, and 0 when every replicate agrees). The questions
 the forecast answers are coarse (is a target met with probability >= 0.5, >= 0.8?), which that
 precision settles except for years sitting right at the cut-off, and scenario comparisons are
-sharper still because of common random numbers. A full-scale run costs about 9-10 s of CPU, so
-R = 50 takes about 4 minutes on two otherwise idle cores (longer on a busy machine);
+sharper still because of common random numbers. A full-scale run costs about 2.5 s of CPU (its
+spin-up included; the scenarios of a replicate share one spin-up), so R = 50 of one scenario
+takes about 2 minutes on two otherwise idle cores, report included (longer on a busy machine);
 ``--replicates 200`` halves the error for a final report.
 
 A parameter file's ``[uncertain]`` ranges add what nobody knows: each replicate then runs with its
@@ -33,6 +34,7 @@ from sim.experiments.progress import Progress
 from sim.experiments.limits import check_replicates, check_seed, check_workers
 from sim.experiments.ranges import Factor
 from sim.experiments.seeds import replicate_seed
+from sim.experiments.shared_spinup import each_run, execute_group, spinup_groups
 from sim.model.districts import DISTRICT_COLUMNS
 from sim.model.indicators import ANNUAL_COLUMNS
 from sim.params import DEFAULT_MASTER_SEED, Params
@@ -97,14 +99,15 @@ def forecast_tables(
             if values else params
 
     # Replicate-major order, so an interrupted or slow run has advanced every scenario alike;
-    # made as the executor asks for them, so memory does not grow with the replicates.
+    # made as the executor asks for them, so memory does not grow with the replicates. A job
+    # is one replicate's scenarios that spin up alike: one spin-up, continued per scenario.
     jobs = (Job(params_of(name, params, k), seed=replicate_seed(master_seed, k), scenario=name,
                 replicate=k)
             for k in range(replicates) for name, params in scenarios.items())
     total = replicates * len(scenarios)
     frames, parts = [], []  # keep only the two tables of each run, not the whole result
-    for _job, result in run_jobs(jobs, workers=workers, progress=progress, desc="replicates",
-                                 total=total):
+    for _job, result in each_run(run_jobs(spinup_groups(jobs), workers=workers, progress=progress,
+                                          desc="replicates", total=total, fn=execute_group)):
         frames += [] if result.annual.empty else [result.annual]
         parts += [] if result.districts is None or result.districts.empty else [result.districts]
     annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()

@@ -59,6 +59,11 @@ def run_one(
         while model.running:
             model.step()
             bar.update(1)
+    return collect(model, monthly)
+
+
+def collect(model: SkillsModel, monthly: bool = True) -> RunResult:
+    """The tables of a finished run; the model is released (see ``SkillsModel.release``)."""
     result = RunResult(model.annual(), model.monthly() if monthly else None, model.ledger(),
                        annual_observables(model), districts=model.districts(),
                        target_flows=model.target_flows())

@@ -36,8 +36,12 @@ from sim.experiments.folders import (FolderLock, atomic_path, begin_update, cano
 from sim.experiments.progress import Progress
 from sim.experiments.sweep_file import Sweep
 from sim.experiments.sweep_parts import part_name, scan, verified
+from sim.experiments.shared_spinup import each_run, execute_group, spinup_groups
 from sim.params import MISSING, ParamError, flatten
 
+# Points of one seed that may share a spin-up run as one job; at most this many, so a sweep's
+# jobs stay short enough to spread over the workers and to stream parts to disk.
+SHARED_POINTS = 8
 # The tables a finished sweep's manifest vouches for (monthly.parquet when asked for).
 SWEEP_FILES = ["annual.parquet", "attainment.csv", "failures.csv", "points.csv", "sweep.json",
                "monthly.parquet"]
@@ -160,18 +164,24 @@ def run_sweep(
             f"to run -> {out}")
 
         def jobs() -> Iterator[Job]:
-            """Missing runs, point by point, made only as the executor asks for them."""
-            for p in range(sweep.n_points):
+            """Missing runs, a few points at a time and replicate by replicate within them (so
+            the points of one seed that spin up alike share it), made only as asked for."""
+            for first in range(0, sweep.n_points, SHARED_POINTS):
                 for r in range(sweep.replicates):
-                    if not done[p, r]:
-                        yield Job(params=sweep.run_params(p, r), seed=sweep.seeds[r],
-                                  scenario=sweep.name, replicate=r, monthly=sweep.monthly,
-                                  labels={"point": p})
+                    for p in range(first, min(first + SHARED_POINTS, sweep.n_points)):
+                        if not done[p, r]:
+                            yield Job(params=sweep.run_params(p, r), seed=sweep.seeds[r],
+                                      scenario=sweep.name, replicate=r, monthly=sweep.monthly,
+                                      labels={"point": p})
 
         ran = failed = 0
-        for job, result in run_jobs(jobs(), workers=workers, progress=progress, desc="sweep",
-                                    total=sweep.n_runs, initial=done_before, executor=executor,
-                                    scheduler=scheduler, return_exceptions=True, fn=runner):
+        common = dict(workers=workers, progress=progress, desc="sweep", total=sweep.n_runs,
+                      initial=done_before, executor=executor, scheduler=scheduler,
+                      return_exceptions=True)
+        runs = (run_jobs(jobs(), fn=runner, **common) if runner is not None else
+                each_run(run_jobs(spinup_groups(jobs(), SHARED_POINTS), fn=execute_group,
+                                  **common), return_exceptions=True))
+        for job, result in runs:
             if _write_run(sweep, job, result, annual_dir, monthly_dir, fail_dir):
                 ran += 1
             else:

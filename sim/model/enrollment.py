@@ -116,7 +116,9 @@ def choose_track(model: SkillsModel, n: int) -> tuple[np.ndarray, np.ndarray]:
     general = wanting[np.argsort(-score[wanting], kind="stable")[:seats]]
     model.flow("entrants.general", general.size)
     model.flow("applicants.general", wanting.size)
-    rest = np.setdiff1d(np.arange(n), general)
+    turned = np.ones(n, dtype=bool)  # everyone not admitted to the general track, in order
+    turned[general] = False
+    rest = np.flatnonzero(turned)
     applies = rest[rng.random(rest.size) < d.vocational_uptake]
     return applies, score
 
@@ -170,6 +172,7 @@ def choice_utility(model: SkillsModel, interest, opt_group, ids, considered, km)
     prospects = (pc.beta_prospects * family_prospects(model)).astype(np.float32)
     fixed = (pc.beta_reputation * schools.reputation).astype(np.float32)
     m = ids.shape[1] // max(considered.shape[1], 1)
+    n_groups = interest.shape[1]
     u = np.empty(ids.shape, dtype=np.float32)
     for lo in range(0, len(ids), _BLOCK):
         hi = lo + _BLOCK
@@ -180,8 +183,11 @@ def choice_utility(model: SkillsModel, interest, opt_group, ids, considered, km)
         ub = u[lo:hi]
         ub[:] = np.repeat(per_school, m, axis=1)
         ub += prospects[g]
-        ub += np.take_along_axis(np.float32(pc.beta_interest) * interest[lo:hi].astype(np.float32),
-                                 g, axis=1)
+        # Each applicant's weighted taste for each option's group: a flat lookup into the
+        # block's (applicants, G) table (take_along_axis builds index grids per call).
+        tastes = np.float32(pc.beta_interest) * interest[lo:hi].astype(np.float32)
+        flat = g + (np.arange(len(g), dtype=np.int32) * n_groups)[:, None]
+        ub += tastes.ravel().take(flat)
         ub -= np.log(-np.log(rng.random(ub.shape, dtype=np.float32) + np.float32(1e-12)))
         ub[block_ids < 0] = -np.inf
     return u

@@ -28,7 +28,7 @@ from sim.model.city_data import CityData, load_city_data
 from sim.model.city_from_data import city_from_data, enterprises_from_data, schools_from_data
 from sim.model.enrollment import seed_initial_students
 from sim.model.labour_demand import EnterpriseTable, build_enterprises, expected_vacancies, group_mix
-from sim.params import Launch, Params, load_params, spinup_params
+from sim.params import Launch, Params, load_params, spinup_key, spinup_params
 from sim.model.partnerships import PartnershipTable
 from sim.model.programmes import build_programmes
 from sim.model.schools import SchoolTable, build_schools
@@ -62,6 +62,14 @@ def _expected_students(p: Params) -> int:
     intake += d.higher_entrants_from_general
     years = p.students.programme_years + p.run.spinup_years + p.run.years
     return int(1.1 * intake * years / p.run.persons_per_agent)
+
+
+def with_city_counts(params: Params, city_data: CityData | None) -> Params:
+    """``params`` with the counts a city folder fixes (its junior-high graduates)."""
+    if city_data is None or city_data.junior_high_graduates is None:
+        return params
+    return params.override({"demography.junior_high_graduates": city_data.junior_high_graduates},
+                           source="districts.csv")
 
 
 def process_stream(seed: int, process: str) -> np.random.Generator:
@@ -105,6 +113,7 @@ class SkillsModel(mesa.Model):
         *,
         scenario: str = "baseline",
         replicate: int = 0,
+        plan: bool = True,
         **overrides: Any,
     ):
         if params is None or isinstance(params, (str, Path)):
@@ -112,9 +121,7 @@ class SkillsModel(mesa.Model):
         if overrides:
             params = params.override(overrides, source="SkillsModel keyword arguments")
         city_data = load_city_data(params) if params.city.data else None
-        if city_data is not None and city_data.junior_high_graduates is not None:
-            params = params.override({"demography.junior_high_graduates":
-                                      city_data.junior_high_graduates}, source="districts.csv")
+        params = with_city_counts(params, city_data)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**32)
         super().__init__(seed=int(seed))
@@ -169,8 +176,27 @@ class SkillsModel(mesa.Model):
         for _ in range(12 * params.run.spinup_years):  # the city as it stands at the plan year
             self._simulate_month()
             self._advance()
-        self._enter_plan()
+        self.running = False
+        if plan:  # plan=False stops here, for a warm start shared by scenarios (start_plan)
+            self.start_plan()
 
+    def start_plan(self, params: Params | None = None, *, scenario: str | None = None,
+                   replicate: int | None = None) -> None:
+        """January of the plan year: the scenario's levers from now on, and its records.
+
+        ``params`` (with ``scenario`` and ``replicate``) continues a model built with
+        ``plan=False`` as another scenario: allowed only if that scenario spins up exactly as
+        this one did (:func:`sim.params.spinup_key`), so the run is the one it would have had
+        from scratch."""
+        if params is not None:
+            params = with_city_counts(params, self.city_data)
+            if spinup_key(params) != spinup_key(self.plan_params):
+                raise ValueError(f"scenario {scenario or self.scenario!r} spins up differently "
+                                 "(parameters outside the levers differ): it needs its own model")
+            self.plan_params = params
+        self.scenario = self.scenario if scenario is None else scenario
+        self.replicate = self.replicate if replicate is None else int(replicate)
+        self._enter_plan()
         self.indicators = indicators.month_end(self, {})
         self.datacollector = mesa.DataCollector(model_reporters=indicators.collector_reporters())
         self.running = True

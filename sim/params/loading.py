@@ -132,6 +132,15 @@ def spinup_params(params: Params) -> Params:
     return params.model_copy(update={k: getattr(levers, k) for k in LEVER_SECTIONS})
 
 
+def spinup_key(params: Params) -> str:
+    """Everything a run's spin-up depends on besides its seed, as text: two parameter sets with
+    the same key spin up to the same city at the plan year, so their scenarios can continue
+    from one spun-up model. Without a spin-up (or its own settings) that is every parameter."""
+    if params.run.spinup_years <= 0:
+        return params.model_dump_json()
+    return spinup_params(params).model_dump_json()
+
+
 @functools.lru_cache(maxsize=8)
 def _status_quo(path: str) -> Params:
     try:

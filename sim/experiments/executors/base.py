@@ -63,7 +63,8 @@ class Executor:
         raise NotImplementedError
 
 
-def tick(bar) -> None:
-    """One more run done, for the caller's progress tracker (:mod:`sim.experiments.progress`)."""
+def tick(bar, job=None) -> None:
+    """The job's runs done (one, or a group's: ``job.runs``), for the caller's progress tracker
+    (:mod:`sim.experiments.progress`)."""
     if bar is not None:
-        bar.update(1)
+        bar.update(getattr(job, "runs", 1))

@@ -65,7 +65,7 @@ class DaskExecutor(Executor):
 
 def _take(fut, pending: dict, bar, return_exceptions: bool) -> Outcome:
     job = pending.pop(fut)
-    tick(bar)
+    tick(bar, job)
     if fut.status == "finished":
         result = fut.result()
     else:

@@ -66,7 +66,7 @@ def _in_process(jobs, fn, bar, return_exceptions: bool) -> Iterator[Outcome]:
             if not return_exceptions:
                 raise
             result = exc
-        tick(bar)
+        tick(bar, job)
         yield job, result
 
 
@@ -134,7 +134,7 @@ def _drain(pending: dict, bar, return_exceptions: bool = False) -> Iterator[Outc
     done, _ = wait(pending, return_when=FIRST_COMPLETED)
     for fut in done:
         job = pending.pop(fut)
-        tick(bar)
+        tick(bar, job)
         exc = fut.exception()
         if exc is not None and not return_exceptions:
             raise exc

@@ -16,13 +16,18 @@ import numpy as np
 from sim.model.programmes.base import Programme
 
 
+def review_partnerships(model) -> None:
+    """December: idle partnerships dissolve (a named function, so a spun-up model pickles)."""
+    model.partnerships.dissolve_idle(model)
+
+
 class DemonstrationCombos(Programme):
     name = "combos"
     budget_line = "combos"
 
     def schedule(self):
         return [(self.levers.month, "demonstration combos", self.certify),
-                (12, "partnership review", lambda m: m.partnerships.dissolve_idle(m))]
+                (12, "partnership review", review_partnerships)]
 
     def certify(self, model) -> None:
         if not self.active:
