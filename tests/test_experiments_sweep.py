@@ -147,6 +147,12 @@ def test_reference_table_is_labelled_with_points_axes_and_common_seeds(reference
     assert t9.groupby("replicate")["value"].nunique().min() > 1
     att = pd.read_csv(out / "attainment.csv")
     assert set(att["point"]) == {0, 1, 2, 3} and (att["n_runs"] == REF_REPLICATES).all()
+    # The companions of the targets: every run's years, labelled as its annual rows.
+    flows = pd.read_parquet(out / "target_flows.parquet")
+    keys = ["point", *REF_AXES, "scenario", "replicate", "seed", "year"]
+    assert (flows[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
+            .equals(runs[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)))
+    assert "target_flows.parquet" in manifest["files"]
     assert sorted(p.name for p in out.glob("sweep_T*.png")) == sorted(
         f"sweep_{t}.png" for t in runs["target"].unique())
 
