@@ -135,6 +135,29 @@ def test_seeds_derive_from_the_master_seed_and_reproduce_a_replicate(forecast_di
     np.testing.assert_array_equal(alone["value"].to_numpy(), rep["value"].to_numpy())
 
 
+def test_target_flows_hold_every_run_year_and_companion_listed_in_the_manifest(forecast_dir,
+                                                                            annual):
+    from sim.model.indicators import COMPANIONS, FLOW_COLUMNS
+
+    flows = pd.read_parquet(forecast_dir / "target_flows.parquet")
+    assert list(flows.columns) == FLOW_COLUMNS
+    runs = annual[["scenario", "replicate", "seed", "year"]].drop_duplicates()
+    per_run = flows.groupby(["scenario", "replicate", "seed", "year"])["indicator"].apply(set)
+    assert len(per_run) == len(runs) and (per_run == set(COMPANIONS)).all()
+    # One run's rows are what that run's model reports (the baseline's replicate 1, with its
+    # drawn assumptions).
+    mine = flows[(flows["scenario"] == "baseline") & (flows["replicate"] == 1)]
+    params = load_params(BASELINE_PATH, {"run.persons_per_agent": 10, "run.years": 2})
+    draws = pd.read_parquet(forecast_dir / "assumptions.parquet")
+    drawn = draws[(draws["scenario"] == "baseline") & (draws["replicate"] == 1)]
+    factors = {f.key: f for f in parse_uncertain(params, "baseline")}
+    params = params.override({k: factors[k].decode(v) for k, v in zip(drawn["key"], drawn["value"])})
+    own = run_one(params, seed=int(mine["seed"].iloc[0]), scenario="baseline", replicate=1,
+                  monthly=False).target_flows
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True), own.reset_index(drop=True))
+    assert "target_flows.parquet" in json.loads((forecast_dir / "manifest.json").read_text())["files"]
+
+
 def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, tmp_path,
                                                    monkeypatch):
     # Figures are redrawn from these files (see the plot test), so skip drawing them again here.
@@ -144,7 +167,8 @@ def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, 
     assert main(_forecast_args(scenario_files, out, workers=1)) == 0
     for name in ("annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
                  "districts_attainment.csv", "district_cells.parquet", "assumptions.parquet",
-                 "drivers.csv", "value_of_information.csv", "chance_vs_assumptions.csv"):
+                 "drivers.csv", "value_of_information.csv", "chance_vs_assumptions.csv",
+                 "target_flows.parquet"):
         assert (out / name).read_bytes() == (forecast_dir / name).read_bytes(), name
 
 

@@ -33,11 +33,15 @@ MONOTONE = [  # target, lever settings low to high (the status-quo line, where m
     ("T5", [{"apprenticeship.subsidy_per_student_yuan": v} for v in (0, 2000, 4000, 8000)]),
     ("T4", [{"social_training.voucher_yuan": v} for v in (0, 300, 600, 900)]),
     ("T7", [retention_balanced(s) for s in (0.1, 0.2, 0.3, 0.4)]),
+    ("T2", [{"order_classes.subsidy_per_class_yuan": v} for v in (0, 25000, 50000, 100000)]),
+    ("T9", [{"retention.subsidy": {"enabled": True, "launch": "2022-01"},
+             "retention.talent_subsidy_yuan": v} for v in (0, 2500, 5000, 10000)]),
 ]
 
 
 @pytest.mark.parametrize("target, levels", MONOTONE,
-                         ids=["employee subsidy", "student subsidy", "voucher", "base budget"])
+                         ids=["employee subsidy", "student subsidy", "voucher", "base budget",
+                              "order-class subsidy", "talent subsidy"])
 def test_lever_is_monotone_at_four_levels(target, levels):
     means = [mean_target(target, **{"budget.total_yuan": 4e7}, **lv) for lv in levels]
     # Never fewer at a higher level, more at the top. Firms' decisions at a higher subsidy are a
@@ -67,3 +71,33 @@ def test_plan_scenarios_differ_where_their_levers_differ():
     status_quo = load_params(SCENARIOS / "status_quo.toml")
     for target in ("T4", "T8"):
         assert mean_target(target, params=status_quo) < mean_target(target), target
+
+
+def mean_flows(*names, **overrides):
+    """Yearly means over seeds of ``target_flows`` indicators."""
+    values = {n: [] for n in names}
+    for s in SEEDS:
+        f = SkillsModel(seed=s, **SMALL, **overrides).run().target_flows()
+        for n in names:
+            values[n].append(f.loc[f["indicator"] == n, "value"].mean())
+    return {n: float(np.mean(v)) for n, v in values.items()}
+
+
+def test_pilot_majors_come_from_schools_applying():
+    flows = ("T6.flow", "T6.unfunded")
+    plan = mean_flows(*flows)
+    # Schools weigh a pilot's set-up against its grant and the certificate's worth, and a
+    # major needs certified teachers: both limit the pilots, whatever the money.
+    costly = mean_flows(*flows, **{"certificates.setup_cost_yuan": 1.5e6})
+    understaffed = mean_flows(*flows, **{"certificates.teachers_per_pilot": 12})
+    assert costly["T6.flow"] < 0.7 * plan["T6.flow"], (costly, plan)
+    assert understaffed["T6.flow"] < 0.7 * plan["T6.flow"], (understaffed, plan)
+    # The line binds on the status quo's money (applicants turned down) ...
+    poor = mean_flows(*flows, **{"budget.total_yuan": 4e7})
+    assert poor["T6.unfunded"] > 0 and poor["T6.flow"] < plan["T6.flow"], (poor, plan)
+    # ... but not on the plan's, where schools' applications bind: twice the line opens
+    # exactly as many pilots.
+    assert plan["T6.unfunded"] == 0, plan
+    doubled = mean_flows(*flows, **{"budget.share_certificates": 0.08,
+                                    "budget.share_retention": 0.16})
+    assert doubled["T6.flow"] == plan["T6.flow"], (doubled, plan)

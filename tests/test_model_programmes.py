@@ -152,7 +152,6 @@ def test_nothing_happens_before_launch():
     late["retention.subsidy"] = {"enabled": True, "launch": LATE}
     late["retention.campaign"] = {"enabled": True, "launch": LATE}
     late["combos.min_years"] = 0  # so that combos can be certified within this short run
-    late["certificates.pilots_per_school"] = 3  # the status quo fills its schools' pilot slots
     model = SkillsModel(seed=1, **SMALL, **late).run()
     wide = model.datacollector.get_model_vars_dataframe()
     before = np.array([(y, m) < (2023, 6) for y, m in model.dates])

@@ -24,11 +24,11 @@ def yearly(model, name):
     return f[f["indicator"] == name].set_index("year")["value"]
 
 
-def first_and_later(spinup_years, names):
+def first_and_later(spinup_years, names, seeds=SEEDS):
     """(year-1 values, mean of years 3-5) per seed; ``spinup_years`` None = the baseline's."""
     spin = {} if spinup_years is None else {"run.spinup_years": spinup_years}
     p = load_params(SCENARIOS / "status_quo.toml", {**SMALL, **spin})
-    models = [SkillsModel(p, seed=s).run() for s in SEEDS]
+    models = [SkillsModel(p, seed=s).run() for s in seeds]
     start = p.run.start_year
     out = {}
     for name in names:
@@ -39,8 +39,9 @@ def first_and_later(spinup_years, names):
 
 def test_no_start_up_transient_in_the_status_quo():
     """T2, T3, T5 in the first plan year within 20 % of their mean over years 3-5 (mean over
-    seeds); T8, a cumulative stock, through its yearly flow, within twice its sampling error."""
-    got = first_and_later(None, ["T2", "T3", "T5", "T8.flow"])
+    seeds); T8, a cumulative stock, through its yearly flow, within twice its sampling error.
+    Eight seeds: T8.flow counts 0-4 a year, and four seeds can agree by chance (a spread of 0)."""
+    got = first_and_later(None, ["T2", "T3", "T5", "T8.flow"], seeds=range(8))
     for name in ("T2", "T3", "T5"):
         first, later = got[name][0].mean(), got[name][1].mean()
         assert abs(first - later) <= 0.2 * later, (name, first, later)

@@ -36,7 +36,7 @@ from sim.experiments.ranges import Factor
 from sim.experiments.seeds import replicate_seed
 from sim.experiments.shared_spinup import each_run, execute_group, spinup_groups
 from sim.model.districts import DISTRICT_COLUMNS
-from sim.model.indicators import ANNUAL_COLUMNS
+from sim.model.indicators import ANNUAL_COLUMNS, FLOW_COLUMNS
 from sim.params import DEFAULT_MASTER_SEED, Params
 
 DEFAULT_REPLICATES = 50
@@ -86,8 +86,9 @@ def forecast_tables(
     progress: Progress | None = None,
     draws: pd.DataFrame | None = None,
     ranged: dict[str, list[Factor]] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """As :func:`forecast`, and the runs' ``districts.parquet`` table (same order)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """As :func:`forecast`, and the runs' ``districts.parquet`` and ``target_flows.parquet``
+    tables (same order)."""
     check_replicates(replicates)
     check_workers(workers)
     check_seed(master_seed)
@@ -105,17 +106,20 @@ def forecast_tables(
                 replicate=k)
             for k in range(replicates) for name, params in scenarios.items())
     total = replicates * len(scenarios)
-    frames, parts = [], []  # keep only the two tables of each run, not the whole result
+    frames, parts, flows = [], [], []  # keep only these tables of each run, not the whole result
     for _job, result in each_run(run_jobs(spinup_groups(jobs), workers=workers, progress=progress,
                                           desc="replicates", total=total, fn=execute_group)):
         frames += [] if result.annual.empty else [result.annual]
         parts += [] if result.districts is None or result.districts.empty else [result.districts]
+        flows += [] if result.target_flows is None or result.target_flows.empty else [result.target_flows]
     annual = pd.concat(frames, ignore_index=True) if frames else _empty_annual()
     by_district = (pd.concat(parts, ignore_index=True) if parts
                    else pd.DataFrame(columns=DISTRICT_COLUMNS))
+    by_flow = pd.concat(flows, ignore_index=True) if flows else pd.DataFrame(columns=FLOW_COLUMNS)
     # Within a run, the model's own order (year, then target; year, indicator, district).
     return (sort_by_scenario(annual, list(scenarios), keys=("replicate", "year", "target")),
-            sort_by_scenario(by_district, list(scenarios), keys=("replicate", "year")))
+            sort_by_scenario(by_district, list(scenarios), keys=("replicate", "year")),
+            sort_by_scenario(by_flow, list(scenarios), keys=("replicate", "year")))
 
 
 def _empty_annual() -> pd.DataFrame:

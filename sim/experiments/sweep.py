@@ -11,7 +11,9 @@ Output folder (``--out``); every file is written to a temporary name and renamed
     sweep.json, sweep.toml, points.csv   the resolved definition; a re-run compares against it
     parts/annual/p000012-r0003.parquet   one per finished run, written the moment it finishes
     parts/monthly/..., parts/failures/...  monthly tables (if asked) and failed runs
-    annual.parquet, attainment.csv, failures.csv, manifest.json, sweep_T*.png   at the end
+    parts/target_flows/...               each run's target_flows rows (written before its annual part)
+    annual.parquet, target_flows.parquet, attainment.csv, failures.csv, manifest.json,
+    sweep_T*.png                         at the end
 
 A run exists exactly when its annual part exists, so a re-run (after a crash, ``kill -9`` or a
 lost cluster) submits only the missing runs and can never write one twice.
@@ -37,14 +39,15 @@ from sim.experiments.progress import Progress
 from sim.experiments.sweep_file import Sweep
 from sim.experiments.sweep_parts import part_name, scan, verified
 from sim.experiments.shared_spinup import each_run, execute_group, spinup_groups
+from sim.model.indicators import FLOW_COLUMNS
 from sim.params import MISSING, ParamError, flatten
 
 # Points of one seed that may share a spin-up run as one job; at most this many, so a sweep's
 # jobs stay short enough to spread over the workers and to stream parts to disk.
 SHARED_POINTS = 8
 # The tables a finished sweep's manifest vouches for (monthly.parquet when asked for).
-SWEEP_FILES = ["annual.parquet", "attainment.csv", "failures.csv", "points.csv", "sweep.json",
-               "monthly.parquet"]
+SWEEP_FILES = ["annual.parquet", "target_flows.parquet", "attainment.csv", "failures.csv",
+               "points.csv", "sweep.json", "monthly.parquet"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +219,7 @@ def _claim_folder(out: Path, sweep: Sweep, started: str) -> str:
 def _part_folders(out: Path, sweep: Sweep) -> tuple[Path, Path, Path]:
     """parts/annual, parts/monthly and parts/failures, made and cleared of half-written files."""
     annual_dir, monthly_dir, fail_dir = (out / "parts" / d for d in ("annual", "monthly", "failures"))
-    for d in (annual_dir, fail_dir, *([monthly_dir] if sweep.monthly else [])):
+    for d in (annual_dir, fail_dir, flows_dir(out), *([monthly_dir] if sweep.monthly else [])):
         d.mkdir(parents=True, exist_ok=True)
         for entry in os.scandir(d):  # leftovers of a run killed while writing
             if entry.name.startswith(".") and entry.name.endswith(".tmp"):
@@ -236,6 +239,10 @@ def _done_runs(annual_dir: Path, monthly_dir: Path, fail_dir: Path, sweep: Sweep
         for p, r in zip(*np.nonzero(done & ~monthly)):
             (annual_dir / part_name(p, r)).unlink(missing_ok=True)
         done &= monthly
+    flows = verified(flows_dir(annual_dir.parent.parent), n, reps, say)
+    for p, r in zip(*np.nonzero(done & ~flows)):  # a run without its flows is run again
+        (annual_dir / part_name(p, r)).unlink(missing_ok=True)
+    done &= flows
     verified(fail_dir, n, reps, say)
     stale = done & scan(fail_dir, n, reps)
     for p, r in zip(*np.nonzero(stale)):  # killed between writing a run and clearing its failure
@@ -253,9 +260,17 @@ def _write_run(sweep: Sweep, job, result, annual_dir: Path, monthly_dir: Path,
         return False
     if sweep.monthly:  # before the annual part, whose presence marks the run done
         write_parquet(_labelled(result.monthly, point, sweep), monthly_dir / name)
+    flows = (result.target_flows if result.target_flows is not None
+             else pd.DataFrame(columns=FLOW_COLUMNS))  # a runner that reports none
+    write_parquet(_labelled(flows, point, sweep), flows_dir(annual_dir.parent.parent) / name)
     write_parquet(_labelled(result.annual, point, sweep), annual_dir / name)
     (fail_dir / name).unlink(missing_ok=True)
     return True
+
+
+def flows_dir(out: Path) -> Path:
+    """Where a sweep keeps each run's ``target_flows`` rows until they are merged."""
+    return out / "parts" / "target_flows"
 
 
 def _points_table(sweep: Sweep) -> pd.DataFrame:
@@ -269,7 +284,8 @@ def read_definition(out: Path) -> dict:
 
 
 def finalize(out: str | Path) -> dict[str, int]:
-    """Merge the parts into ``annual.parquet``, ``attainment.csv`` and ``failures.csv``.
+    """Merge the parts into ``annual.parquet``, ``target_flows.parquet``, ``attainment.csv``
+    and ``failures.csv``.
 
     Point by point, so memory holds one point's replicates however large the sweep is; rows
     come in (point, replicate) order, so the files do not depend on who ran what when.
@@ -312,6 +328,8 @@ def finalize(out: str | Path) -> dict[str, int]:
     if d.get("monthly"):
         _merge_parts(monthly_dir, scan(monthly_dir, n_points, replicates) & have,
                      out / "monthly.parquet")
+    _merge_parts(flows_dir(out), scan(flows_dir(out), n_points, replicates) & have,
+                 out / "target_flows.parquet")
     failed = scan(fail_dir, n_points, replicates) & ~have
     with atomic_path(out / "failures.csv") as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as csv:

@@ -23,7 +23,7 @@ from sim.params import Params
 FORECAST_FILES = ["annual.parquet", "runs.csv", "attainment.csv", "earliest_year.csv",
                   "assumptions.parquet", "drivers.csv", "value_of_information.csv",
                   "chance_vs_assumptions.csv", "districts.parquet", "districts_attainment.csv",
-                  "district_cells.parquet", "report.html", "report.pdf"]
+                  "district_cells.parquet", "target_flows.parquet", "report.html", "report.pdf"]
 
 
 @dataclass
@@ -45,6 +45,7 @@ class ForecastRuns:
     overrides: list[str] = field(default_factory=list)   # as --set KEY=VALUE
     posterior: str | None = None        # the posterior file the draws came from
     city_data: dict = field(default_factory=dict)        # sim.interfaces.cli.common.city_folders
+    target_flows: pd.DataFrame | None = None  # the runs' target_flows rows (companions of the targets)
 
     @property
     def order(self) -> list[str]:
@@ -95,6 +96,8 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
         write_csv(runs.annual, new / "runs.csv")  # the same rows, for spreadsheets
         write_csv(rounded(att), new / "attainment.csv")
         write_csv(early, new / "earliest_year.csv")
+        if runs.target_flows is not None:
+            write_parquet(runs.target_flows, new / "target_flows.parquet")
         maps = write_districts(new, runs.scenarios, runs.by_district, replicate_seed(runs.seed, 0))
         write_parquet(runs.draws, new / "assumptions.parquet")
         t1 = time.perf_counter()

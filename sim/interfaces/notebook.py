@@ -138,13 +138,13 @@ def forecast(scenarios: Scenarios = None, replicates: int = DEFAULT_REPLICATES,
     folders = city_folders(params)
     started, t0 = now_iso(), time.perf_counter()
     ranged, draws, fixed = forecast_draws(params, sources, replicates, seed, fixed_assumptions)
-    annual, by_district = run_forecast(params, replicates, workers, seed,
-                                       progress=progress_for(progress),
-                                       draws=None if fixed else draws, ranged=ranged)
+    annual, by_district, flows = run_forecast(params, replicates, workers, seed,
+                                              progress=progress_for(progress),
+                                              draws=None if fixed else draws, ranged=ranged)
     return ForecastResult(ForecastRuns(
         params, sources, seed, replicates, workers, annual, by_district, draws, ranged, fixed,
         started, time.perf_counter() - t0, overrides=[f"{k}={v}" for k, v in (set or {}).items()],
-        city_data=folders))
+        city_data=folders, target_flows=flows))
 
 
 def _scenarios(scenarios: Scenarios, overrides: dict) -> dict[str, tuple[Params, str]]:

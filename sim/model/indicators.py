@@ -45,8 +45,10 @@ PERSON_FLOWS = (
 OTHER_FLOWS = (
     ["majors.opened", "majors.closed", "spend.total_yuan"]
     + [f"spend.{line}" for line in LINES]
-    + ["order_classes.opened", "training_bases.started", "training_bases.built",
-       "combos.certified", "certificates.pilots_opened", "social_training.person_times",
+    + ["order_classes.opened", "training_bases.able", "training_bases.willing",
+       "training_bases.started", "training_bases.unfunded", "training_bases.built",
+       "combos.certified", "certificates.applications", "certificates.pilots_opened",
+       "certificates.unfunded", "social_training.person_times",
        "groups.formed", "mixed_colleges.formed", "platform.launched", "partnerships.ended"]
 )
 STOCKS = [f"enrolled.{t}" for t in TRACKS] + [
@@ -325,11 +327,23 @@ COMPANIONS: dict[str, tuple[str, Callable]] = {
     "T3.delivered": ("Order-class graduates of the year hired by a local enterprise (trained "
                      "and delivered; 培养、输送) = T3; persons.",
                      _flow("order_classes.delivered", persons=True)),
+    "T6.applied": ("Schools' applications to open a 1+X pilot major in the year.",
+                   _flow("certificates.applications")),
     "T6.flow": ("1+X pilot majors approved in the year.", _flow("certificates.pilots_opened")),
+    "T6.unfunded": ("Applications turned down in the year because the certificates line was "
+                    "spent (> 0: the budget binds; 0: schools' applications do).",
+                    _flow("certificates.unfunded")),
     "T7.flow": ("Training bases completed (entering operation) in the year.",
                 _flow("training_bases.built")),
-    "T7.started": ("Training-base agreements signed (capital committed) in the year.",
+    "T7.able": ("Firms able to co-build a base in the year: large enough, without one, and able "
+                "to co-invest their share.", _flow("training_bases.able")),
+    "T7.willing": ("Able firms willing to co-build a base in the year.",
+                   _flow("training_bases.willing")),
+    "T7.started": ("Training-base agreements signed (capital committed, funded) in the year.",
                    _flow("training_bases.started")),
+    "T7.unfunded": ("Willing firms left without public capital in the year because the "
+                    "training-base line was spent (> 0: the budget binds; 0: willingness does).",
+                    _flow("training_bases.unfunded")),
     "T8.flow": ("Demonstration combos certified in the year.", _flow("combos.certified")),
 }
 

@@ -102,7 +102,17 @@ class Certificates(Launch):
     initial_pilot_majors: int = Field(ge=0)
     grant_per_major_yuan: float = Field(ge=0)
     min_reputation: float
-    pilots_per_school: int = Field(ge=0)
+    applications_per_school: int = Field(ge=0, le=20)
+    value_per_ranking_sd_yuan: float = Field(ge=0)
+    exam_fee_yuan: float = Field(ge=0)
+    setup_cost_yuan: float = Field(ge=0)
+    base_equipment_share: float = Share
+    teacher_training_yuan: float = Field(ge=0)
+    teachers_per_pilot: float = Field(ge=0)
+    students_per_teacher: float = Field(gt=0)
+    dual_qualified_share: float = Share
+    horizon_years: float = Field(gt=0, le=30)
+    decision_scale_yuan: float = Field(gt=0)
     pass_log_odds: float
     pass_ability_coef: float
     pass_base_coef: float

@@ -49,21 +49,22 @@ def command(args) -> int:
           f"worker(s), " + ("assumptions at their point values" if fixed else
                             f"{max(map(len, ranged.values()))} uncertain assumption(s) "
                             "drawn per replicate") + f" -> {out}", flush=True)
-    annual, by_district = forecast_tables(scenarios, replicates, workers, args.seed,
-                                          progress=runs_progress(),
-                                          draws=None if fixed else draws, ranged=ranged)
+    annual, by_district, flows = forecast_tables(scenarios, replicates, workers, args.seed,
+                                                 progress=runs_progress(),
+                                                 draws=None if fixed else draws, ranged=ranged)
     runs = ForecastRuns(scenarios, paths, args.seed, replicates, workers, annual, by_district,
                         draws, ranged, fixed, started, time.perf_counter() - t0,
                         overrides=args.set or [],
                         posterior=args.assumptions if posterior is not None else None,
-                        city_data=folders)
+                        city_data=folders, target_flows=flows)
     early, figures = write_forecast(folder, runs)
 
     _print_earliest(early)
     print(f"wrote {out}/: report.html, report.pdf, summary.md, annual.parquet, runs.csv, "
           f"attainment.csv, earliest_year.csv, assumptions.parquet, drivers.csv, "
           f"value_of_information.csv, chance_vs_assumptions.csv, districts.parquet, "
-          f"districts_attainment.csv, district_cells.parquet, {len(figures)} figures, "
+          f"districts_attainment.csv, district_cells.parquet, target_flows.parquet, "
+          f"{len(figures)} figures, "
           f"manifest.json ({runs.elapsed:.0f} s of simulation)")
     return 0
 

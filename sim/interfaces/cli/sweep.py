@@ -45,7 +45,8 @@ def command(args) -> int:
     answer = write_sweep_answer(out)
     ok = result.n_runs - result.failed
     print(f"{ok} of {result.n_runs} runs done ({result.ran} this time). Wrote {out}/report.html, "
-          "report.pdf, summary.md, annual.parquet, attainment.csv, failures.csv, manifest.json "
+          "report.pdf, summary.md, annual.parquet, target_flows.parquet, attainment.csv, "
+          "failures.csv, manifest.json "
           "and sweep_*.png")
     if answer:
         print("which setting first meets each target (P(met) >= 50 %):")

@@ -10,11 +10,13 @@ pays ``public_capital_yuan``, the firm the rest of ``cost_yuan``:
 among the firms that can co-invest: their own share (cost - public capital) must fit in the
 training money they can commit, ``co_investment_payroll_share`` of a year's payroll for
 ``co_investment_years``. The bureau funds willing firms, largest first, while the
-training-base line can pay the public capital. So the line binds while willing, able firms
-remain; as they get bases, willingness and the ability to co-invest bind instead. A base takes ``build_months * lognormal(0, build_months_sd_log) / execution`` months
-to build; once built it raises the
-school's reputation, adds a 1+X pilot slot and social-training capacity, and lets the partner
-firm take more apprentices. T7 counts bases in operation at the end of the year.
+training-base line can pay the public capital. So the line binds while more able firms are
+willing than it funds (``training_bases.unfunded`` > 0); otherwise willingness and the ability to
+co-invest do (``training_bases.able``, ``.willing``). A base takes ``build_months *
+lognormal(0, build_months_sd_log) / execution`` months to build; once built it raises the
+school's reputation, provides equipment for 1+X pilots in its firm's sector and raises their
+pass rate, adds social-training capacity, and lets the partner firm take more apprentices.
+T7 counts bases in operation at the end of the year.
 """
 
 from __future__ import annotations
@@ -52,12 +54,13 @@ class TrainingBases(Programme):
         own_share = lv.cost_yuan - lv.public_capital_yuan
         net = lv.enterprise_benefit_yuan - own_share
         p = self.execution() * ent.propensity * logistic(net / lv.decision_scale_yuan)
-        willing = ((ent.employees >= lv.min_employees) & ~self.has_base & self.can_co_invest(own_share)
-                   & (self.rng.random(ent.n) < p))
-        started = 0
+        able = (ent.employees >= lv.min_employees) & ~self.has_base & self.can_co_invest(own_share)
+        willing = able & (self.rng.random(ent.n) < p)
+        started = unfunded = 0
         for e in np.flatnonzero(willing)[np.argsort(-ent.employees[willing], kind="stable")]:
             if not model.budget.can_pay(self.budget_line, lv.public_capital_yuan):
-                break
+                unfunded += 1  # willing and able, but the line is spent: the budget binds
+                continue
             school = model.partnerships.choose_school(model, e, int(ent.sector[e]), self.rng)
             if school < 0:
                 continue
@@ -69,7 +72,10 @@ class TrainingBases(Programme):
             self.has_base[e] = True
             model.partnerships.touch(school, e, model.year)
             started += 1
+        model.flow("training_bases.able", int(able.sum()))
+        model.flow("training_bases.willing", int(willing.sum()))
         model.flow("training_bases.started", started)
+        model.flow("training_bases.unfunded", unfunded)
 
     def can_co_invest(self, own_share: float):
         """(E,) firms whose training money over the commitment years covers their share of a
