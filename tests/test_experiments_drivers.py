@@ -73,3 +73,21 @@ def test_forecast_drivers_write_one_row_per_key_of_each_uncertain_cell(planted):
     assert set(d["key"].head(2)) == {"x", "y"}
     assert tables["value_of_information"]["key"].nunique() == 6
     assert tables["chance_vs_assumptions"]["share_assumptions"].iloc[0] > 0.5
+
+
+def test_forecast_drivers_are_the_same_on_two_workers(planted):
+    """Undecided cells run on a process pool; each cell is seeded, so the tables do not depend
+    on the number of workers (three years: three cells, one of them flipped)."""
+    x, met = planted
+    n = len(x)
+    years = {2024: met, 2025: ~met, 2026: met}
+    annual = pd.concat([pd.DataFrame({"scenario": "s", "target": "T1", "year": y,
+                                      "replicate": range(n), "value": m.astype(float), "met": m})
+                        for y, m in years.items()])
+    att = pd.DataFrame({"scenario": "s", "target": "T1", "year": list(years),
+                        "p_met": [m.mean() for m in years.values()]})
+    one = forecast_drivers(annual, {"s": x}, att, workers=1)
+    two = forecast_drivers(annual, {"s": x}, att, workers=2)
+    assert set(one["drivers"]["year"]) == set(years)
+    for name in one:
+        pd.testing.assert_frame_equal(one[name], two[name])

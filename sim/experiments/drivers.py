@@ -186,14 +186,15 @@ def focus_year(rows: pd.DataFrame) -> int | None:
     return int(rows.loc[rows["p_met"] == best, "year"].iloc[-1])
 
 
-def forecast_drivers(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.DataFrame
-                     ) -> dict[str, pd.DataFrame]:
+def forecast_drivers(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.DataFrame,
+                     workers: int = 1) -> dict[str, pd.DataFrame]:
     """``drivers`` (scenario, target, year, key, importance, low, high, coverage, density),
     ``value_of_information`` (scenario, target, year, key, voi, noise) and
     ``chance_vs_assumptions`` (scenario, target, year, p_met, share_assumptions, share_chance,
     the latter at each target's focus year). ``x_of[scenario]``: its replicates' assumption
-    values (a row per replicate)."""
-    drv, voi, shares = [], [], []
+    values (a row per replicate). The undecided cells (PRIM and the trees, about a second each)
+    run on ``workers`` processes; each is seeded, so the tables do not depend on ``workers``."""
+    cells, shares = [], []
     for (scenario, target), runs in annual.groupby(["scenario", "target"], sort=False):
         x = x_of.get(scenario)
         if x is None or x.empty:
@@ -210,16 +211,42 @@ def forecast_drivers(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: p
                 share = assumption_share(xs, one["value"].to_numpy())
                 shares.append({**label, "p_met": float(met.mean()), "share_assumptions": share,
                                "share_chance": 1 - share})
-            if not is_uncertain(met) or not x.shape[1]:
-                continue
-            drv += cell_drivers(label, xs, met)
-            values, noise = value_of_information(xs, met)
-            voi += [{**label, "key": k, "voi": float(v), "noise": noise} for k, v in values.items()]
+            if is_uncertain(met) and x.shape[1]:
+                cells.append((label, xs, met))
+    drv, voi = [], []
+    for cell_rows, cell_voi in _each_cell(cells, workers):
+        drv += cell_rows
+        voi += cell_voi
     return {"drivers": pd.DataFrame(drv, columns=DRIVER_COLUMNS),
             "value_of_information": pd.DataFrame(voi, columns=["scenario", "target", "year", "key",
                                                                "voi", "noise"]),
             "chance_vs_assumptions": pd.DataFrame(shares, columns=[
                 "scenario", "target", "year", "p_met", "share_assumptions", "share_chance"])}
+
+
+def _each_cell(cells: list, workers: int) -> list[tuple[list[dict], list[dict]]]:
+    """:func:`one_cell` of every cell, in the cells' order, on ``workers`` processes."""
+    if workers <= 1 or len(cells) < 2:
+        return [one_cell(c) for c in cells]
+    from sim.experiments.executors import LocalExecutor
+
+    done = {}
+    with LocalExecutor(min(workers, len(cells))) as pool:
+        for (i, _), result in pool.map(enumerate(cells), fn=_one_indexed_cell):
+            done[i] = result
+    return [done[i] for i in range(len(cells))]
+
+
+def _one_indexed_cell(job: tuple[int, tuple]) -> tuple[list[dict], list[dict]]:
+    return one_cell(job[1])
+
+
+def one_cell(cell: tuple[dict, pd.DataFrame, np.ndarray]) -> tuple[list[dict], list[dict]]:
+    """The drivers rows and the value-of-information rows of one undecided cell."""
+    label, xs, met = cell
+    values, noise = value_of_information(xs, met)
+    return (cell_drivers(label, xs, met),
+            [{**label, "key": k, "voi": float(v), "noise": noise} for k, v in values.items()])
 
 
 DRIVER_COLUMNS = ["scenario", "target", "year", "key", "importance", "low", "high", "coverage",

@@ -101,7 +101,7 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
         maps = write_districts(new, runs.scenarios, runs.by_district, replicate_seed(runs.seed, 0))
         write_parquet(runs.draws, new / "assumptions.parquet")
         t1 = time.perf_counter()
-        write_driver_tables(new, runs.annual, runs.draws, att, order, runs.fixed)
+        write_driver_tables(new, runs.annual, runs.draws, att, order, runs.fixed, runs.workers)
         meta = runs.manifest(drivers_seconds=round(time.perf_counter() - t1, 1))
         figures = draw_forecast(new, runs.annual, meta, maps)
         meta["hinges_on"] = hinges_by_target(targets_in(runs.annual), att, order,
@@ -127,13 +127,13 @@ def write_districts(new: Path, scenarios: dict[str, Params], by_district: pd.Dat
 
 
 def write_driver_tables(out: Path, annual: pd.DataFrame, draws: pd.DataFrame, att: pd.DataFrame,
-                        order: list[str], fixed: bool) -> None:
+                        order: list[str], fixed: bool, workers: int = 1) -> None:
     """drivers.csv, value_of_information.csv and chance_vs_assumptions.csv (headers only when
     the assumptions were held at their point values: nothing varied to decide anything)."""
     from sim.experiments.assumptions import wide
     from sim.experiments.drivers import forecast_drivers
 
     x_of = {} if fixed else {s: wide(draws, s) for s in order}
-    tables = forecast_drivers(annual, x_of, att)
+    tables = forecast_drivers(annual, x_of, att, workers)
     for name, table in tables.items():
         write_csv(sort_by_scenario(table, order, keys=("target", "year")), out / f"{name}.csv")
