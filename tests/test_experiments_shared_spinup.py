@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -126,12 +127,15 @@ def test_object_mode_continues_agent_numbers_and_tables():
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_forecast_equals_runs_from_scratch_on_any_workers(scenarios, from_scratch, workers):
     chosen = {n: scenarios[n] for n in ("baseline", "status_quo", "other_city")}
-    annual, by_district = forecast_tables(chosen, replicates=2, workers=workers,
-                                          master_seed=7, progress=False)
+    annual, by_district, flows = forecast_tables(chosen, replicates=2, workers=workers,
+                                                 master_seed=7, progress=False)
     for (name, k), rows in annual.groupby(["scenario", "replicate"], sort=False):
         seed = int(rows["seed"].iloc[0])
         alone = run_one(chosen[name], seed, name, int(k), monthly=False)
         pd.testing.assert_frame_equal(rows.reset_index(drop=True), alone.annual, check_exact=True)
+        mine = flows[(flows["scenario"] == name) & (flows["replicate"] == k)]
+        np.testing.assert_array_equal(mine["value"].to_numpy(),
+                                      alone.target_flows["value"].to_numpy())
     assert len(annual.groupby(["scenario", "replicate"])) == 6
     assert not by_district.empty
 

@@ -147,8 +147,12 @@ def test_every_bad_forecast_scenario_is_reported_before_any_run(tmp_path, capsys
     _no_simulation(monkeypatch)
     text = BASELINE_PATH.read_text()
     (tmp_path / "a.toml").write_text(text.replace("total_yuan = 1.2e8", "total_yuan = inf", 1))
-    (tmp_path / "b.toml").write_text(text.replace("junior_high_graduates = 52000",
-                                                  "junior_high_graduates = 1e12", 1))
+    huge = text.replace("junior_high_graduates = 52000", "junior_high_graduates = 1e12", 1)
+    # its [uncertain] range widened too, so the size check (not the range check) speaks
+    huge = huge.replace('"demography.junior_high_graduates" = { low = 49400, high = 54600',
+                        '"demography.junior_high_graduates" = { low = 49400, high = 1e13', 1)
+    assert huge.count("1e13") == 1
+    (tmp_path / "b.toml").write_text(huge)
     argv = ["forecast", str(BASELINE_PATH), str(tmp_path / "a.toml"), str(tmp_path / "b.toml"),
             "--out", str(tmp_path / "o")]
     assert main(argv) == 2
