@@ -330,14 +330,16 @@ def _assert_every_file_complete(out: Path) -> None:
 
 
 def test_ctrl_c_mid_forecast_leaves_no_partial_file(forecast_dir, tmp_path):
-    """Real Ctrl-C: SIGINT to the command's process group while its progress bar runs."""
+    """Real Ctrl-C: SIGINT to the command's process group while its progress bar runs. Far
+    more replicates than it will finish, so that on a loaded machine, where this test may read
+    the bar late, the forecast is still simulating when the signal lands."""
     out = tmp_path / "out"
     shutil.copytree(forecast_dir, out)  # a finished forecast the new one would replace
     old_manifest = (out / "manifest.json").read_bytes()
     master, slave = pty.openpty()  # a terminal (with a width), so the progress bar shows
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "forecast", "--replicates", "40", "--workers", "2",
+        [sys.executable, "-m", "sim.cli", "forecast", "--replicates", "400", "--workers", "2",
          "--out", str(out), "--set", "run.persons_per_agent=10", "--set", "run.years=2"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, start_new_session=True)
     os.close(slave)
@@ -346,10 +348,11 @@ def test_ctrl_c_mid_forecast_leaves_no_partial_file(forecast_dir, tmp_path):
         while done < 3 and time.monotonic() < deadline and proc.poll() is None:
             if select.select([master], [], [], 0.2)[0]:
                 seen += os.read(master, 4096)
-                done = max([int(n) for n in re.findall(rb"(\d+)/40", seen)] or [0])
-        assert 3 <= done < 40, seen[-500:]
+                done = max([int(n) for n in re.findall(rb"(\d+)/400", seen)] or [0])
+        assert 3 <= done < 400, seen[-500:]
         os.killpg(proc.pid, signal.SIGINT)
-        assert proc.wait(timeout=60) == 130
+        code = proc.wait(timeout=60)
+        assert code == 130, (code, seen[-300:], proc.stdout.read()[-500:])
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
