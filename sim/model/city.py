@@ -73,6 +73,8 @@ class City:
     cell_km: float
     district_names: list[str] = field(default_factory=list)  # district 0 (the urban core) first
     _nearest: dict = field(default_factory=dict, repr=False)  # memo of nearest_sites
+    _decay: dict = field(default_factory=dict, repr=False, compare=False)    # memo of distance_decay
+    _xy32: tuple | None = field(default=None, repr=False, compare=False)     # cell_xy as float32 columns, for km
 
     @property
     def n_cells(self) -> int:
@@ -84,9 +86,16 @@ class City:
         return self.grid[(int(x), int(y))]
 
     def km(self, cells_a: np.ndarray, cells_b: np.ndarray) -> np.ndarray:
-        """Straight-line distance in km between flat cell ids (broadcasting)."""
-        d = self.cell_xy[cells_a].astype(np.float32) - self.cell_xy[cells_b].astype(np.float32)
-        return np.sqrt((d**2).sum(axis=-1)) * np.float32(self.cell_km)
+        """Straight-line distance in km between flat cell ids (broadcasting).
+
+        From the cells' float32 x and y columns, made once: distances are computed millions of
+        times a run, and a (..., 2) array summed over its last axis costs several times the
+        two columns' arithmetic (the same float32 numbers)."""
+        if self._xy32 is None:
+            self._xy32 = (self.cell_xy[:, 0].astype(np.float32), self.cell_xy[:, 1].astype(np.float32))
+        x, y = self._xy32
+        dx, dy = x[cells_a] - x[cells_b], y[cells_a] - y[cells_b]
+        return np.sqrt(dx * dx + dy * dy) * np.float32(self.cell_km)
 
     def nearest_sites(self, sites: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """For every cell, the ``k`` nearest of ``sites`` (flat cell ids): their positions in
@@ -101,11 +110,21 @@ class City:
             self._nearest[key] = rank, np.take_along_axis(km, rank, axis=1)
         return self._nearest[key]
 
+    def distance_decay(self, cells_a: np.ndarray, cells_b: np.ndarray, decay_km: float) -> np.ndarray:
+        """(len(a), len(b)) weights ``exp(-km / decay_km)`` between two sets of sites.
+
+        Schools and firms do not move, so the table is kept per pair of site sets and decay:
+        rebuilding it for every search round would cost schools x firms each time, which grows
+        with the square of the city's size."""
+        key = (cells_a.tobytes(), cells_b.tobytes(), float(decay_km))
+        if key not in self._decay:
+            self._decay[key] = np.exp(-self.km_matrix(cells_a, cells_b) / decay_km)
+        return self._decay[key]
+
     def km_matrix(self, cells_a: np.ndarray, cells_b: np.ndarray) -> np.ndarray:
         """(len(a), len(b)) distance matrix in km."""
-        a = self.cell_xy[cells_a].astype(np.float32)[:, None, :]
-        b = self.cell_xy[cells_b].astype(np.float32)[None, :, :]
-        return np.sqrt(((a - b) ** 2).sum(axis=-1)) * np.float32(self.cell_km)
+        a, b = np.asarray(cells_a), np.asarray(cells_b)
+        return self.km(a[:, None], b[None, :])
 
     def sample_cells(self, rng: np.random.Generator, n: int, weights: np.ndarray) -> np.ndarray:
         """``n`` flat cell ids drawn with probability proportional to ``weights``."""

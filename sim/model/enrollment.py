@@ -32,7 +32,7 @@ import numpy as np
 from sim.model.city_data import split_whole
 from sim.model.schools import SchoolTable
 from sim.model.signals import family_prospects
-from sim.model.students import HIGHER, SECONDARY, State
+from sim.model.students import HIGHER, SECONDARY, State, count_pairs
 
 if TYPE_CHECKING:
     from sim.model.model import SkillsModel
@@ -113,7 +113,7 @@ def choose_track(model: SkillsModel, n: int) -> tuple[np.ndarray, np.ndarray]:
     prefers = rng.random(n) < 1.0 / (1.0 + np.exp(-log_odds))
     seats = int(stochastic_round(rng, d.general_track_share * n))
     wanting = np.flatnonzero(prefers)
-    general = wanting[np.argsort(-score[wanting], kind="stable")[:seats]]
+    general = best_scores(wanting, score[wanting], seats)
     model.flow("entrants.general", general.size)
     model.flow("applicants.general", wanting.size)
     turned = np.ones(n, dtype=bool)  # everyone not admitted to the general track, in order
@@ -121,6 +121,18 @@ def choose_track(model: SkillsModel, n: int) -> tuple[np.ndarray, np.ndarray]:
     rest = np.flatnonzero(turned)
     applies = rest[rng.random(rest.size) < d.vocational_uptake]
     return applies, score
+
+
+def best_scores(rows: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` of ``rows`` with the highest ``score`` (equal scores: the earlier row), in no
+    particular order: the set a stable sort's first ``k`` would give, found by partitioning."""
+    if k >= rows.size:
+        return rows
+    if k <= 0:
+        return rows[:0]
+    cut = np.partition(-score, k - 1)[k - 1]  # the k-th highest score, negated
+    above = rows[-score < cut]
+    return np.r_[above, rows[-score == cut][: k - above.size]]
 
 
 def open_majors(schools: SchoolTable, track: int, rng: np.random.Generator):
@@ -153,7 +165,9 @@ def choice_sets(model: SkillsModel, home: np.ndarray, opt_school: np.ndarray, co
     m = int(count.max())
     slot = np.arange(m)
     table = np.where(slot[None, :] < count[:, None], first[:, None] + slot[None, :], -1)  # (S, m)
-    table = table.astype(np.int32)  # ids fill an (applicants, K * M) array: half the memory
+    # ids fill an (applicants, K * M) array that admission reads again every round: int16
+    # while the options allow (a quarter of int64's memory traffic), else int32.
+    table = table.astype(np.int16 if len(opt_school) < 2**15 - 2 else np.int32)
     considered = nearest[home]
     return table[considered].reshape(len(home), k * m), considered, nearest_km[home]
 
@@ -169,27 +183,38 @@ def choice_utility(model: SkillsModel, interest, opt_group, ids, considered, km)
     pc, schools = model.p.school_choice, model.schools
     rng = model.rng_for("enrollment")
     group = opt_group.astype(np.int16)
+    # Each option's prospects term, so a block looks it up once per option rather than through
+    # its group (the same float32 numbers, added in the same order). Both lookups are shifted by
+    # one so that "no option" (id -1) reads a first entry of -inf: its utility comes out -inf
+    # without a masking pass.
     prospects = (pc.beta_prospects * family_prospects(model)).astype(np.float32)
+    prospects_of = np.r_[np.float32(-np.inf), prospects[group]].astype(np.float32)
+    group_of = np.r_[np.int16(0), group].astype(np.int16)
     fixed = (pc.beta_reputation * schools.reputation).astype(np.float32)
-    m = ids.shape[1] // max(considered.shape[1], 1)
+    k = considered.shape[1]
+    m = ids.shape[1] // max(k, 1)
     n_groups = interest.shape[1]
     u = np.empty(ids.shape, dtype=np.float32)
     for lo in range(0, len(ids), _BLOCK):
         hi = lo + _BLOCK
-        block_ids = ids[lo:hi]
-        g = group.take(block_ids, mode="clip")  # ids of -1 read option 0, masked below
+        shifted = ids[lo:hi] + ids.dtype.type(1)
         per_school = pc.beta_distance_per_km * km[lo:hi]
         per_school += fixed[considered[lo:hi]]
         ub = u[lo:hi]
-        ub[:] = np.repeat(per_school, m, axis=1)
-        ub += prospects[g]
+        ub.reshape(len(ub), k, m)[:] = per_school[:, :, None]  # repeated over the school's majors
+        ub += prospects_of.take(shifted, mode="clip")
         # Each applicant's weighted taste for each option's group: a flat lookup into the
         # block's (applicants, G) table (take_along_axis builds index grids per call).
         tastes = np.float32(pc.beta_interest) * interest[lo:hi].astype(np.float32)
-        flat = g + (np.arange(len(g), dtype=np.int32) * n_groups)[:, None]
+        flat = group_of.take(shifted, mode="clip") + (np.arange(len(ub), dtype=np.int32) * n_groups)[:, None]
         ub += tastes.ravel().take(flat)
-        ub -= np.log(-np.log(rng.random(ub.shape, dtype=np.float32) + np.float32(1e-12)))
-        ub[block_ids < 0] = -np.inf
+        # Gumbel noise, -log(-log(U)), computed in place in one scratch array.
+        noise = rng.random(ub.shape, dtype=np.float32)
+        noise += np.float32(1e-12)
+        np.log(noise, out=noise)
+        np.negative(noise, out=noise)
+        np.log(noise, out=noise)
+        ub -= noise
     return u
 
 
@@ -234,13 +259,15 @@ def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np
         assigned[who[order[accept]]] = where[accept]
         seats -= np.bincount(where[accept], minlength=seats.size)
         rejected = order[~accept]
-        u, opt, prio, who = u[rejected], opt[rejected], prio[rejected], who[rejected]
+        u, opt = u.take(rejected, axis=0), opt.take(rejected, axis=0)  # (take: faster rows)
+        prio, who = prio[rejected], who[rejected]
         u[np.arange(who.size), col[rejected]] = -np.inf
         # Options that filled up are closed to everyone still looking (once: the rows left
-        # later are among those closed to now).
+        # later are among those closed to now), by adding -inf to them: a lookup and an add
+        # cost a third of a boolean mask's gather and masked write.
         newly_full = np.append(seats <= 0, False) & ~closed
         if newly_full.any() and who.size:
-            u[newly_full[opt]] = -np.inf
+            u += np.where(newly_full, np.float32(-np.inf), np.float32(0)).take(opt)
             closed |= newly_full
     return assigned, first_choice
 
@@ -249,11 +276,9 @@ def _book_intake(model: SkillsModel, track: int, opt_school, opt_group, assigned
     """Record entrants and applications by school and group; update the under-enrolment count."""
     schools, S, G = model.schools, model.schools.n, len(model.groups)
     placed = assigned >= 0
-    entrants = np.zeros((S, G))
-    np.add.at(entrants, (opt_school[assigned[placed]], opt_group[assigned[placed]]), 1)
-    apps = np.zeros((S, G))
+    entrants = count_pairs(opt_school[assigned[placed]], opt_group[assigned[placed]], (S, G))
     has_first = first_choice >= 0
-    np.add.at(apps, (opt_school[first_choice[has_first]], opt_group[first_choice[has_first]]), 1)
+    apps = count_pairs(opt_school[first_choice[has_first]], opt_group[first_choice[has_first]], (S, G))
     model.record_year("entrants_by_school_group", entrants)
     model.record_year("applications_by_school_group", apps)
     model.record_year(f"entrants_by_group.{track}", entrants.sum(axis=0))

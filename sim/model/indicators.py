@@ -79,8 +79,10 @@ def month_end(model: SkillsModel, flows: dict[str, float]) -> dict[str, float]:
     st, ppa = model.students, model.persons_per_agent
     state, track = st.view("state"), st.view("track")
     enrolled = state == State.ENROLLED
-    out = {f"enrolled.{t}": float((enrolled & (track == i)).sum() * ppa) for i, t in enumerate(TRACKS)}
-    out["students.searching"] = float((state == State.SEARCHING).sum() * ppa)
+    # (count_nonzero: a boolean .sum() over every row ever enrolled costs several times more)
+    out = {f"enrolled.{t}": float(np.count_nonzero(enrolled & (track == i)) * ppa)
+           for i, t in enumerate(TRACKS)}
+    out["students.searching"] = float(np.count_nonzero(state == State.SEARCHING) * ppa)
     seats = model.schools.seats
     out["majors.open"] = float(model.schools.offered.sum())
     out["seats.aligned_share"] = float(seats[:, model.aligned].sum() / max(seats.sum(), 1e-12))
@@ -102,7 +104,7 @@ def month_end(model: SkillsModel, flows: dict[str, float]) -> dict[str, float]:
     out["combos.certified_total"] = float(model.partnerships.combo.sum())
     out["partnerships.active"] = float(model.partnerships.active.sum())
     out["apprentices.students_in_training"] = float(
-        ((st.view("apprentice_firm") >= 0) & enrolled).sum() * ppa)
+        np.count_nonzero((st.view("apprentice_firm") >= 0) & enrolled) * ppa)
     out["apprentices.employees_in_training"] = float(
         model.programmes.apprenticeship.newtype_active.sum() * ppa)
     out["platform.on"] = float(model.programmes.platform.on)

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.labour_demand import respond_to_unfilled
-from sim.model.students import DESTINATIONS, HIGHER, SECONDARY, TRACKS, State
+from sim.model.students import DESTINATIONS, HIGHER, SECONDARY, TRACKS, State, count_pairs
 
 if TYPE_CHECKING:
     from sim.model.model import SkillsModel
@@ -99,8 +99,7 @@ def draw_openings(model: SkillsModel, group: np.ndarray, track: np.ndarray, k: i
         near = np.ones((1, ent.n))
     else:
         school = school.astype(np.int64)
-        near = np.exp(-model.city.km_matrix(model.schools.cell, ent.cell)
-                      / lm.recommendation_decay_km)
+        near = model.city.distance_decay(model.schools.cell, ent.cell, lm.recommendation_decay_km)
     for t, share in ((SECONDARY, shares[0]), (HIGHER, shares[1])):
         k_own = int(round(k * share))
         u = rng.random((n, k_own))
@@ -118,12 +117,14 @@ def _draw_by_school(weights: np.ndarray, near: np.ndarray, school: np.ndarray,
     ``uniform`` value (rows: graduates; ``near`` is (schools, firms)). Each school's cumulative
     weights are scaled to [s, s + 1) and laid end to end, so one search serves every school."""
     open_ = np.flatnonzero(weights)
-    schools = np.unique(school)
-    w = near[np.ix_(schools, open_)] * weights[open_]
+    present = np.zeros(near.shape[0], dtype=bool)  # the schools among the graduates, in order
+    present[school] = True
+    schools = np.flatnonzero(present)
+    w = near.take(schools, axis=0).take(open_, axis=1) * weights[open_]
     cdf = np.cumsum(w, axis=1, dtype=np.float64)
     cdf /= np.maximum(cdf[:, -1:], 1e-300)
     cdf += np.arange(len(schools))[:, None]
-    row = np.searchsorted(schools, school)[:, None]
+    row = (np.cumsum(present) - 1)[school][:, None]  # each graduate's school's row of cdf
     pos = np.searchsorted(cdf.ravel(), row + uniform, side="right") - row * len(open_)
     return open_[np.clip(pos, 0, len(open_) - 1)]
 
@@ -132,9 +133,18 @@ def _draw(weights: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Indices drawn with probability proportional to ``weights``, one per ``uniform`` value.
 
     Most (firm, group) cells have no open post, so the search runs over the open ones only
-    (same draws as over all of them: a zero weight adds nothing to the cumulative sum)."""
+    (same draws as over all of them: a zero weight adds nothing to the cumulative sum). Integer
+    weights (open posts) are laid out one entry per post, so a draw is a lookup at
+    ``floor(uniform * total)``: the same index the binary search of the cumulative sum finds
+    (the first post whose cumulative count exceeds it), at a fraction of the cost."""
     open_ = np.flatnonzero(weights)
-    cdf = np.cumsum(weights[open_], dtype=np.float64)
+    counts = weights[open_]
+    if counts.dtype.kind in "iu":
+        total = int(counts.sum())
+        posts = np.repeat(open_, counts)
+        at = (uniform * float(total)).astype(np.int64)
+        return posts[np.minimum(at, total - 1)]
+    cdf = np.cumsum(counts, dtype=np.float64)
     return open_[np.searchsorted(cdf, uniform * cdf[-1], side="right")]
 
 
@@ -263,7 +273,8 @@ def _hire(model: SkillsModel, idx: np.ndarray, app: np.ndarray, f: np.ndarray, g
         np.subtract.at(ent.reserved, (f[take], g[take]), 1)
         model.flow("vacancies.reserved_filled", take.size)
         _book_hires(model, idx, app[take], f[take], matched, moved, hired)
-        rest = np.setdiff1d(np.arange(app.size), take)
+        rest = np.ones(app.size, dtype=bool)
+        rest[take] = False
         app, f, g = app[rest], f[rest], g[rest]
         if app.size == 0:
             return
@@ -336,7 +347,6 @@ def close_season(model: SkillsModel) -> None:
     kept = sponsored[st.employer[sponsored] == st.sponsor[sponsored]]
     np.add.at(ent.class_hires, st.sponsor[kept], ppa)
     G = len(model.groups)
-    matched = np.zeros((model.schools.n, G))
     ok = st.state[grads] == State.LOCAL_MATCHED
-    np.add.at(matched, (st.school[grads[ok]], st.group[grads[ok]]), 1)
-    model.record_year("local_matched_by_school_group", matched)
+    model.record_year("local_matched_by_school_group",
+                      count_pairs(st.school[grads[ok]], st.group[grads[ok]], (model.schools.n, G)))

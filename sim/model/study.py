@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.students import HIGHER, SECONDARY, TRACKS, State
+from sim.model.students import HIGHER, SECONDARY, TRACKS, State, count_pairs
 
 if TYPE_CHECKING:
     from sim.model.model import SkillsModel
@@ -74,9 +74,8 @@ def graduation(model: SkillsModel) -> None:
     model.flow("order_classes.graduates", int((st.sponsor[final] >= 0).sum()))
     G = len(model.groups)
     model.record_year("graduates_by_group", np.bincount(st.group[final], minlength=G))
-    by_sg = np.zeros((model.schools.n, G))
-    np.add.at(by_sg, (st.school[final], st.group[final]), 1)
-    model.record_year("graduates_by_school_group", by_sg)
+    model.record_year("graduates_by_school_group",
+                      count_pairs(st.school[final], st.group[final], (model.schools.n, G)))
 
 
 def new_term(model: SkillsModel) -> None:

@@ -84,8 +84,10 @@ class Certificates(Programme):
     def base_in_group(self) -> np.ndarray:
         """(S, G) True where the school shares a training base with a firm of that sector."""
         model = self.model
-        sector = np.eye(len(model.groups), dtype=np.int64)[model.enterprises.sector]
-        return (model.partnerships.base.astype(np.int64) @ sector) > 0
+        shared = np.zeros((model.schools.n, len(model.groups)), dtype=bool)
+        school, firm = np.nonzero(model.partnerships.base)  # a few bases among schools x firms
+        shared[school, model.enterprises.sector[firm]] = True
+        return shared
 
     def best_majors(self, candidates: np.ndarray, deciding: np.ndarray):
         """(schools, groups) of each deciding school's ``applications_per_school`` most
