@@ -98,7 +98,9 @@ def skills(scale, objects, seed=1):
     out = {"wall_s": wall, "cpu_s": cpu, "build_s": build, "months": months,
            "student_months": student_months, "agent_steps": student_months + fixed * months,
            "bookkeeping_s": spent["bookkeeping"], "gc_s": collecting["s"],
-           "created": spent["created"], "removed": spent["created"] - int(n[State.ENROLLED] + n[State.SEARCHING])}
+           "created": spent["created"],
+           # (student objects removed: none were made in the batch mode)
+           "removed": max(0, spent["created"] - int(n[State.ENROLLED] + n[State.SEARCHING]))}
     model.release()
     return out
 
