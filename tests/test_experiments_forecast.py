@@ -162,7 +162,7 @@ def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, 
                                                    monkeypatch):
     # Figures are redrawn from these files (see the plot test), so skip drawing them again here.
     monkeypatch.setattr("sim.interfaces.plots.forecast.draw_forecast",
-                        lambda out, annual, meta, maps=(): [])
+                        lambda out, annual, meta, maps=(), **_: [])
     out = tmp_path / "w1"
     assert main(_forecast_args(scenario_files, out, workers=1)) == 0
     for name in ("annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
