@@ -113,19 +113,22 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
             write_parquet(runs.draws, new / "assumptions.parquet")
             meta = runs.manifest(drivers_seconds=None)
 
+            def write_drivers() -> None:
+                if meta["drivers_seconds"] is None:  # once
+                    write_driver_tables(new, drivers.result(), order)
+                    meta["drivers_seconds"] = round(drivers.seconds, 1)
+
             def pending_drivers(target: str | None) -> dict:
                 """A target's drivers rows as drivers.csv will hold them; with None, the
                 tables written (see draw_forecast)."""
                 if target is not None:
                     rows = sort_by_scenario(drivers.drivers_of(target), order, ("target", "year"))
                     return {"drivers": pd.read_csv(io.StringIO(rows.to_csv(index=False)))}
-                if meta["drivers_seconds"] is None:  # once
-                    write_driver_tables(new, drivers.result(), order)
-                    meta["drivers_seconds"] = round(drivers.seconds, 1)
+                write_drivers()
                 return read_tables(new)
 
             figures = draw_forecast(new, runs.annual, meta, maps, pending_drivers=pending_drivers)
-            pending_drivers(None)  # (a stand-in draw_forecast may not have asked)
+            write_drivers()  # (a stand-in draw_forecast may not have asked)
         meta["hinges_on"] = hinges_by_target(targets_in(runs.annual), att, order,
                                              read_tables(new), runs.fixed)
         meta["finished"] = now_iso()
