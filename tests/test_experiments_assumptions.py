@@ -100,7 +100,7 @@ def test_ranges_widen_the_bands_of_the_targets_they_move(drawn, fixed):
 
 
 def test_one_or_two_workers_write_identical_files(drawn, copy_file, tmp_path, monkeypatch):
-    monkeypatch.setattr("sim.interfaces.plots.forecast.draw_forecast", lambda out, annual, meta, maps=(): [])
+    monkeypatch.setattr("sim.interfaces.plots.forecast.draw_forecast", lambda out, annual, meta, maps=(), **_: [])
     out = forecast([BASELINE_PATH, copy_file], tmp_path / "w1", 1)
     for name in ("annual.parquet", "assumptions.parquet", "attainment.csv", "drivers.csv",
                  "value_of_information.csv", "chance_vs_assumptions.csv"):

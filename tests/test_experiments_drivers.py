@@ -91,3 +91,31 @@ def test_forecast_drivers_are_the_same_on_two_workers(planted):
     assert set(one["drivers"]["year"]) == set(years)
     for name in one:
         pd.testing.assert_frame_equal(one[name], two[name])
+
+
+def test_a_targets_drivers_rows_come_before_the_tables_and_match_them(planted):
+    """DriverTables hands out one target's drivers rows as soon as its cells are done (for its
+    figure, while the workers go on): the same rows the whole table holds for it, on one worker
+    or two, asked for in any order."""
+    from sim.experiments.drivers import DriverTables
+
+    x, met = planted
+    n = len(x)
+    annual = pd.concat([pd.DataFrame({"scenario": "s", "target": t, "year": 2025,
+                                      "replicate": range(n), "value": m.astype(float), "met": m})
+                        for t, m in (("T1", met), ("T2", ~met))])
+    att = pd.DataFrame({"scenario": "s", "target": ["T1", "T2"], "year": 2025,
+                        "p_met": [met.mean(), (~met).mean()]})
+    tables = {}
+    for workers in (1, 2):
+        with DriverTables(annual, {"s": x}, att, workers, targets=["T2", "T1"]) as pending:
+            rows = {t: pending.drivers_of(t) for t in ("T2", "T1")}
+            tables[workers] = pending.result()
+        assert pending.seconds >= 0
+        d = tables[workers]["drivers"]
+        for t in ("T1", "T2"):
+            assert not rows[t].empty
+            pd.testing.assert_frame_equal(rows[t], d[d["target"] == t].reset_index(drop=True))
+    for name in tables[1]:
+        pd.testing.assert_frame_equal(tables[1][name], tables[2][name])
+    assert len(tables[1]["chance_vs_assumptions"]) == 2

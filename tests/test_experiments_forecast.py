@@ -162,7 +162,7 @@ def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, 
                                                    monkeypatch):
     # Figures are redrawn from these files (see the plot test), so skip drawing them again here.
     monkeypatch.setattr("sim.interfaces.plots.forecast.draw_forecast",
-                        lambda out, annual, meta, maps=(): [])
+                        lambda out, annual, meta, maps=(), **_: [])
     out = tmp_path / "w1"
     assert main(_forecast_args(scenario_files, out, workers=1)) == 0
     for name in ("annual.parquet", "attainment.csv", "earliest_year.csv", "districts.parquet",
@@ -170,6 +170,14 @@ def test_one_or_two_workers_write_identical_files(forecast_dir, scenario_files, 
                  "drivers.csv", "value_of_information.csv", "chance_vs_assumptions.csv",
                  "target_flows.parquet"):
         assert (out / name).read_bytes() == (forecast_dir / name).read_bytes(), name
+
+
+def test_manifest_times_the_simulation_the_drivers_and_the_whole_output(forecast_dir):
+    meta = json.loads((forecast_dir / "manifest.json").read_text())
+    assert meta["simulation_seconds"] > 0
+    # drivers_seconds: the driver tables, computed while the figures are drawn;
+    # output_seconds: everything after the simulation (tables, drivers, figures, report).
+    assert 0 <= meta["drivers_seconds"] <= meta["output_seconds"]
 
 
 def test_scenario_names_are_stems_made_unique_in_order():
@@ -384,3 +392,32 @@ def test_interrupt_while_writing_figures_leaves_no_folder(tmp_path, monkeypatch)
     assert len(calls) == 2
     assert list(tmp_path.iterdir()) == []  # neither --out nor the folder beside it remains
     assert main(["plot", str(out)]) == 2
+
+
+def test_interrupt_while_the_driver_workers_run_stops_them_and_leaves_no_folder(tmp_path,
+                                                                             monkeypatch):
+    """Two workers: the driver tables are being computed on worker processes when Ctrl-C
+    lands (simulated: in the first district map). The workers are stopped, not waited for, and
+    neither --out nor the folder beside it remains."""
+    from matplotlib.figure import Figure
+
+    from sim.experiments.executors import LocalExecutor
+
+    def interrupt(self, fname, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    left = []
+    real_exit = LocalExecutor.__exit__
+
+    def record_exit(self, exc_type, *exc):
+        left.append((exc_type, self.pool is not None))
+        return real_exit(self, exc_type, *exc)
+
+    monkeypatch.setattr(LocalExecutor, "__exit__", record_exit)
+    monkeypatch.setattr(Figure, "savefig", interrupt)
+    out = tmp_path / "out"
+    argv = ["forecast", "--replicates", "4", "--workers", "2", "--out", str(out),
+            "--set", "run.persons_per_agent=10", "--set", "run.years=2"]
+    assert main(argv) == 130
+    assert left[-1] == (KeyboardInterrupt, True)  # the drivers' pool, ended by the interrupt
+    assert list(tmp_path.iterdir()) == []

@@ -24,6 +24,7 @@ EMA Workbench takes seconds to import, so it is imported only when drivers are c
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -86,7 +87,7 @@ def met_box(x: pd.DataFrame, met: np.ndarray) -> Box | None:
     varying = [c for c in x.columns if x[c].nunique() > 1]
     if not varying or not met.any() or met.all():
         return None
-    data = x[varying].astype(float).reset_index(drop=True)
+    data = plain(x[varying])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = prim.Prim(data, met, threshold=0.5).find_box()
@@ -104,10 +105,20 @@ def met_box(x: pd.DataFrame, met: np.ndarray) -> Box | None:
     return Box(best, coverage, density)
 
 
+def plain(x: pd.DataFrame) -> pd.DataFrame:
+    """``x`` as floats on a fresh row index, its column labels plain Python strings: pandas's
+    default string labels (Arrow-backed) make every one of PRIM's many column look-ups slower
+    (a cell's PRIM took a fifth longer); the values, and so the boxes and scores, are the same."""
+    out = x.astype(float).reset_index(drop=True)
+    out.columns = pd.Index(list(out.columns), dtype=object)
+    return out
+
+
 def restrictions(lims: pd.DataFrame, init: pd.DataFrame, keys: list[str]) -> dict:
     """The keys a PRIM box restricts, with its bounds on them."""
-    return {k: (float(lims[k].iloc[0]), float(lims[k].iloc[1])) for k in keys
-            if lims[k].iloc[0] > init[k].iloc[0] or lims[k].iloc[1] < init[k].iloc[1]}
+    box, start = lims[keys].to_numpy(), init[keys].to_numpy()  # rows: low, high
+    cut = (box[0] > start[0]) | (box[1] < start[1])
+    return {k: (float(box[0, i]), float(box[1, i])) for i, k in enumerate(keys) if cut[i]}
 
 
 def prune(x: pd.DataFrame, met: np.ndarray, limits: dict) -> dict:
@@ -130,7 +141,7 @@ def importance(x: pd.DataFrame, met: np.ndarray) -> pd.Series:
     """Extra-trees feature scores of the keys for met/not met, largest first (sum 1)."""
     _, feature_scoring = ema_quietly()
     scores, _ = feature_scoring.get_ex_feature_scores(
-        x.astype(float).reset_index(drop=True), np.asarray(met, dtype=int),
+        plain(x), np.asarray(met, dtype=int),
         random_state=FOREST_SEED)
     s = scores.iloc[:, 0]
     return s.reindex(x.columns).fillna(0.0).sort_values(ascending=False, kind="mergesort")
@@ -187,13 +198,107 @@ def focus_year(rows: pd.DataFrame) -> int | None:
 
 
 def forecast_drivers(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.DataFrame,
-                     workers: int = 1) -> dict[str, pd.DataFrame]:
+                     workers: int | None = 1) -> dict[str, pd.DataFrame]:
     """``drivers`` (scenario, target, year, key, importance, low, high, coverage, density),
     ``value_of_information`` (scenario, target, year, key, voi, noise) and
     ``chance_vs_assumptions`` (scenario, target, year, p_met, share_assumptions, share_chance,
     the latter at each target's focus year). ``x_of[scenario]``: its replicates' assumption
     values (a row per replicate). The undecided cells (PRIM and the trees, about a second each)
-    run on ``workers`` processes; each is seeded, so the tables do not depend on ``workers``."""
+    and the shares run on ``workers`` processes (None: one per core); each is seeded, so the
+    tables do not depend on ``workers``. :class:`DriverTables` starts them and lets the caller
+    work meanwhile."""
+    with DriverTables(annual, x_of, att, workers) as pending:
+        return pending.result()
+
+
+class DriverTables:
+    """:func:`forecast_drivers` under way: entering starts every job (a worker pool of at most
+    ``workers`` processes, each of which imports EMA Workbench once), so the caller can draw
+    while the workers compute; :meth:`drivers_of` waits for one target's drivers rows (the
+    cells go to the workers target by target, in the order of ``targets``), :meth:`result` for
+    the tables. Leaving stops the workers (at once on Ctrl-C). With one worker the jobs run
+    when first asked for, in this process."""
+
+    def __init__(self, annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.DataFrame,
+                 workers: int | None = 1, targets: list[str] = ()):
+        self.labels, self.jobs = driver_jobs(annual, x_of, att)
+        rank = {t: i for i, t in enumerate(targets)}
+        self._order = sorted(range(len(self.jobs)), key=lambda i: (
+            self.labels[i][0] != "cell", rank.get(self.labels[i][1]["target"], len(rank)), i))
+        if workers is None:
+            from sim.experiments.executors import default_workers
+
+            workers = default_workers()
+        self.workers = min(workers, len(self.jobs))
+        self.seconds: float | None = None   # wall time of the jobs: start to the last one's end
+        self._executor, self._futures, self._done, self._in_process = None, None, [], None
+
+    def __enter__(self) -> DriverTables:
+        self._t0 = time.perf_counter()
+        if self.workers > 1:
+            from sim.experiments.executors import LocalExecutor
+
+            self._executor = LocalExecutor(self.workers).__enter__()
+            self._futures = {}
+            try:
+                for i in self._order:  # all at once: a few dozen small tables
+                    self._futures[i] = self._executor.pool.submit(run_driver_job, self.jobs[i])
+            except BaseException as exc:
+                self.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            for fut in self._futures.values():
+                fut.add_done_callback(lambda _f: self._done.append(time.perf_counter()))
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if self._executor is not None:
+            self._executor.__exit__(exc_type, *exc)
+            self._executor = None
+
+    def _results(self, wanted: list[int]) -> list:
+        """The results of the jobs ``wanted`` (waiting for them)."""
+        if self._futures is None:  # in this process: every job, the first time
+            if self._in_process is None:
+                t0 = time.perf_counter()
+                self._in_process = [run_driver_job(job) for job in self.jobs]
+                self.seconds = time.perf_counter() - t0
+            return [self._in_process[i] for i in wanted]
+        return [self._futures[i].result() for i in wanted]
+
+    def drivers_of(self, target: str) -> pd.DataFrame:
+        """drivers.csv's rows of ``target`` (every scenario), in the table's order."""
+        cells = [i for i, (kind, label) in enumerate(self.labels)
+                 if kind == "cell" and label["target"] == target]
+        rows = [row for result in self._results(cells) for row in result[0]]
+        return pd.DataFrame(rows, columns=DRIVER_COLUMNS)
+
+    def result(self) -> dict[str, pd.DataFrame]:
+        """The three tables (waiting for the workers; the same whatever their number)."""
+        results = self._results(list(range(len(self.jobs))))
+        if self._futures is not None:
+            # (a future's callback may run just after its result is handed over)
+            done = self._done if len(self._done) == len(results) else [time.perf_counter()]
+            self.seconds = max(done, default=self._t0) - self._t0
+        drv, voi, shares = [], [], []
+        for (kind, label), result in zip(self.labels, results):
+            if kind == "cell":
+                drv += result[0]
+                voi += result[1]
+            else:
+                shares.append({**label, **result})
+        return {"drivers": pd.DataFrame(drv, columns=DRIVER_COLUMNS),
+                "value_of_information": pd.DataFrame(voi, columns=["scenario", "target", "year",
+                                                                   "key", "voi", "noise"]),
+                "chance_vs_assumptions": pd.DataFrame(shares, columns=[
+                    "scenario", "target", "year", "p_met", "share_assumptions", "share_chance"])}
+
+
+def driver_jobs(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.DataFrame
+                ) -> tuple[list[tuple[str, dict]], list[tuple]]:
+    """Every job of the driver tables, each with its kind and label: ``("cell", label)`` for an
+    undecided scenario, target and year (:func:`one_cell`), ``("share", label)`` for a target's
+    focus year (:func:`assumption_share`). The cells come first, then the shares (short, they
+    fill the workers' last gaps); the tables keep each kind's own order."""
     cells, shares = [], []
     for (scenario, target), runs in annual.groupby(["scenario", "target"], sort=False):
         x = x_of.get(scenario)
@@ -208,37 +313,21 @@ def forecast_drivers(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: p
             met = one["met"].to_numpy(dtype=bool)
             label = {"scenario": scenario, "target": target, "year": int(year)}
             if year == year0 and x.shape[1]:
-                share = assumption_share(xs, one["value"].to_numpy())
-                shares.append({**label, "p_met": float(met.mean()), "share_assumptions": share,
-                               "share_chance": 1 - share})
+                shares.append((("share", label), ("share", (xs, one["value"].to_numpy(), met))))
             if is_uncertain(met) and x.shape[1]:
-                cells.append((label, xs, met))
-    drv, voi = [], []
-    for cell_rows, cell_voi in _each_cell(cells, workers):
-        drv += cell_rows
-        voi += cell_voi
-    return {"drivers": pd.DataFrame(drv, columns=DRIVER_COLUMNS),
-            "value_of_information": pd.DataFrame(voi, columns=["scenario", "target", "year", "key",
-                                                               "voi", "noise"]),
-            "chance_vs_assumptions": pd.DataFrame(shares, columns=[
-                "scenario", "target", "year", "p_met", "share_assumptions", "share_chance"])}
+                cells.append((("cell", label), ("cell", (label, xs, met))))
+    both = cells + shares
+    return [lab for lab, _ in both], [job for _, job in both]
 
 
-def _each_cell(cells: list, workers: int) -> list[tuple[list[dict], list[dict]]]:
-    """:func:`one_cell` of every cell, in the cells' order, on ``workers`` processes."""
-    if workers <= 1 or len(cells) < 2:
-        return [one_cell(c) for c in cells]
-    from sim.experiments.executors import LocalExecutor
-
-    done = {}
-    with LocalExecutor(min(workers, len(cells))) as pool:
-        for (i, _), result in pool.map(enumerate(cells), fn=_one_indexed_cell):
-            done[i] = result
-    return [done[i] for i in range(len(cells))]
-
-
-def _one_indexed_cell(job: tuple[int, tuple]) -> tuple[list[dict], list[dict]]:
-    return one_cell(job[1])
+def run_driver_job(job: tuple[str, tuple]):
+    """One job of :func:`driver_jobs` (in whatever process this is called)."""
+    kind, args = job
+    if kind == "cell":
+        return one_cell(args)
+    xs, value, met = args
+    share = assumption_share(xs, value)
+    return {"p_met": float(met.mean()), "share_assumptions": share, "share_chance": 1 - share}
 
 
 def one_cell(cell: tuple[dict, pd.DataFrame, np.ndarray]) -> tuple[list[dict], list[dict]]:

@@ -6,6 +6,7 @@ the earlier result or this one, never a mixture."""
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,31 +84,56 @@ def forecast_tables(annual: pd.DataFrame, order: list[str]) -> tuple[pd.DataFram
 
 def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFrame, list[Path]]:
     """Write the whole folder and move it into place; returns the earliest years and the
-    figures (maps included). Leaving early (an error, Ctrl-C) leaves ``folder.out`` as it was."""
+    figures (maps included). Leaving early (an error, Ctrl-C) leaves ``folder.out`` as it was.
+
+    The driver tables (PRIM and the trees, the longest part) are computed on worker processes
+    while this process writes the district maps and draws the figures that do not need them;
+    the drivers figures, summary and report follow. The manifest records the wall seconds of
+    the drivers (``drivers_seconds``, overlapping the figures) and of this whole step after
+    the simulation (``output_seconds``)."""
     from sim.interfaces.hinges import hinges_by_target, read_tables
     from sim.interfaces.plots.forecast import draw_forecast
     from sim.interfaces.report_files import write_report
     from sim.interfaces.summary import targets_in
 
+    t0 = time.perf_counter()
     with folder:
         new, order = folder.path, runs.order
         att, early = forecast_tables(runs.annual, order)
-        write_parquet(runs.annual, new / "annual.parquet")
-        write_csv(runs.annual, new / "runs.csv")  # the same rows, for spreadsheets
-        write_csv(rounded(att), new / "attainment.csv")
-        write_csv(early, new / "earliest_year.csv")
-        if runs.target_flows is not None:
-            write_parquet(runs.target_flows, new / "target_flows.parquet")
-        maps = write_districts(new, runs.scenarios, runs.by_district, replicate_seed(runs.seed, 0))
-        write_parquet(runs.draws, new / "assumptions.parquet")
-        t1 = time.perf_counter()
-        write_driver_tables(new, runs.annual, runs.draws, att, order, runs.fixed, runs.workers)
-        meta = runs.manifest(drivers_seconds=round(time.perf_counter() - t1, 1))
-        figures = draw_forecast(new, runs.annual, meta, maps)
+        with driver_tables(runs.annual, runs.draws, att, order, runs.fixed,
+                           runs.workers) as drivers:
+            write_parquet(runs.annual, new / "annual.parquet")
+            write_csv(runs.annual, new / "runs.csv")  # the same rows, for spreadsheets
+            write_csv(rounded(att), new / "attainment.csv")
+            write_csv(early, new / "earliest_year.csv")
+            if runs.target_flows is not None:
+                write_parquet(runs.target_flows, new / "target_flows.parquet")
+            maps = write_districts(new, runs.scenarios, runs.by_district,
+                                   replicate_seed(runs.seed, 0))
+            write_parquet(runs.draws, new / "assumptions.parquet")
+            meta = runs.manifest(drivers_seconds=None)
+
+            def write_drivers() -> None:
+                if meta["drivers_seconds"] is None:  # once
+                    write_driver_tables(new, drivers.result(), order)
+                    meta["drivers_seconds"] = round(drivers.seconds, 1)
+
+            def pending_drivers(target: str | None) -> dict:
+                """A target's drivers rows as drivers.csv will hold them; with None, the
+                tables written (see draw_forecast)."""
+                if target is not None:
+                    rows = sort_by_scenario(drivers.drivers_of(target), order, ("target", "year"))
+                    return {"drivers": pd.read_csv(io.StringIO(rows.to_csv(index=False)))}
+                write_drivers()
+                return read_tables(new)
+
+            figures = draw_forecast(new, runs.annual, meta, maps, pending_drivers=pending_drivers)
+            write_drivers()  # (a stand-in draw_forecast may not have asked)
         meta["hinges_on"] = hinges_by_target(targets_in(runs.annual), att, order,
                                              read_tables(new), runs.fixed)
         meta["finished"] = now_iso()
         write_report(new, meta)
+        meta["output_seconds"] = round(time.perf_counter() - t0, 1)
         folder.commit(meta, FORECAST_FILES)
     return early, figures + maps
 
@@ -126,14 +152,21 @@ def write_districts(new: Path, scenarios: dict[str, Params], by_district: pd.Dat
     return write_district_answers(new, scenarios, first_seed, by_district)
 
 
-def write_driver_tables(out: Path, annual: pd.DataFrame, draws: pd.DataFrame, att: pd.DataFrame,
-                        order: list[str], fixed: bool, workers: int = 1) -> None:
-    """drivers.csv, value_of_information.csv and chance_vs_assumptions.csv (headers only when
-    the assumptions were held at their point values: nothing varied to decide anything)."""
+def driver_tables(annual: pd.DataFrame, draws: pd.DataFrame, att: pd.DataFrame,
+                  order: list[str], fixed: bool, workers: int | None = 1):
+    """The driver tables' computation, started on entering (see
+    :class:`sim.experiments.drivers.DriverTables`); nothing to compute when the assumptions
+    were held at their point values (nothing varied to decide anything)."""
     from sim.experiments.assumptions import wide
-    from sim.experiments.drivers import forecast_drivers
+    from sim.experiments.drivers import DriverTables
+    from sim.interfaces.summary import targets_in
 
     x_of = {} if fixed else {s: wide(draws, s) for s in order}
-    tables = forecast_drivers(annual, x_of, att, workers)
+    return DriverTables(annual, x_of, att, workers, targets_in(annual))
+
+
+def write_driver_tables(out: Path, tables: dict[str, pd.DataFrame], order: list[str]) -> None:
+    """drivers.csv, value_of_information.csv and chance_vs_assumptions.csv (headers only when
+    the assumptions were held at their point values)."""
     for name, table in tables.items():
         write_csv(sort_by_scenario(table, order, keys=("target", "year")), out / f"{name}.csv")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +70,14 @@ def read_annual(out: Path) -> pd.DataFrame:
 # Forecast: fan charts, scenario overlays, summary.md
 
 
-def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] = ()) -> list[Path]:
+def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] = (),
+                  pending_drivers: Callable[[str | None], dict] | None = None) -> list[Path]:
     """Every forecast figure plus ``summary.md`` (which also shows the district ``maps``
-    already drawn); stale figures of a former forecast go."""
+    already drawn); stale figures of a former forecast go. The driver tables are the folder's,
+    or, for a forecast still computing them on its workers, ``pending_drivers``'s: called with
+    a target once the figures that need no driver tables are drawn, it gives that target's
+    drivers rows when they are ready (as read from drivers.csv), so its figure is drawn while
+    the workers go on; called with None, the whole tables, written."""
     out = Path(out)
     order = scenario_order(annual, meta)
     att = attainment(annual, by=["scenario"])
@@ -97,12 +103,14 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] 
             fan_chart(a, thresholds[thresholds["scenario"] == scenario], target, scenario, meta,
                       path)
             written.append(path)
-    tables = read_tables(out)
-    if tables is not None:
+    tables = read_tables(out) if pending_drivers is None else None
+    if tables is not None or pending_drivers is not None:
         for target in targets_in(annual):
             path = out / f"drivers_{target}.png"
-            drivers_chart(att, target, order, tables, meta, path)
+            drivers_chart(att, target, order, tables or pending_drivers(target), meta, path)
             written.append(path)
+        if pending_drivers is not None:
+            tables = pending_drivers(None)
     _remove_stale(out, ("fan_*.png", "overlay_*.png", "overview_*.png", "drivers_*.png"), written)
     early = earliest_year(att, by=["scenario"])
     fixed = bool((meta.get("assumptions") or {}).get("fixed", True))
