@@ -100,11 +100,16 @@ def draw_openings(model: SkillsModel, group: np.ndarray, track: np.ndarray, k: i
     else:
         school = school.astype(np.int64)
         near = model.city.distance_decay(model.schools.cell, ent.cell, lm.recommendation_decay_km)
+    # Graduates by (track, group), each slice in ascending row order, found by one sort
+    # rather than a scan of everyone per track and group.
+    key = track.astype(np.int64) * G + group
+    by_key = np.argsort(key, kind="stable")
+    start = np.searchsorted(key[by_key], np.arange(2 * G + 1))
     for t, share in ((SECONDARY, shares[0]), (HIGHER, shares[1])):
         k_own = int(round(k * share))
         u = rng.random((n, k_own))
         for g in np.unique(group):  # a loop over major groups, not graduates
-            rows = np.flatnonzero((group == g) & (track == t))
+            rows = by_key[start[t * G + g]:start[t * G + g + 1]]
             if rows.size and ent.vacancies[:, g].any():
                 firm[rows, :k_own] = _draw_by_school(ent.vacancies[:, g], near, school[rows], u[rows])
                 post_group[rows, :k_own] = g
