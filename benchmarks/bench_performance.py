@@ -22,9 +22,10 @@ Prints one table and writes it to CSV:
   continued per scenario, as forecast and sweep run them, CPU seconds per run;
 - parallel: full-scale runs per minute with 2 worker processes against 1 (a sweep's workload),
   the workers started before the clock (their start-up is reported apart);
-- forecast: the default ``skills-sim forecast`` (50 replicates, 2 workers): wall time, and the
-  peak resident memory of all its processes together (RSS summed, and PSS, which counts a page
-  shared by forked workers once), with the load average before and after.
+- forecast: the default ``skills-sim forecast`` (50 replicates, 2 workers): wall time (and the
+  manifest's simulation and output seconds), the peak resident memory of all its processes
+  together (RSS summed, and PSS, which counts a page shared by forked workers once) with the
+  processes alive at that peak, and the load average before and after.
 
 Scaling, parallel and forecast cases run in fresh subprocesses, so each peak memory figure is
 that run's own. Compare ratios measured in the same invocation, not absolute times.
@@ -225,8 +226,9 @@ def run_parallel(arg: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def tree_memory(root: int) -> tuple[float, float]:
-    """Resident memory (RSS summed, PSS summed) in MB of process ``root`` and its descendants."""
+def tree_memory(root: int) -> tuple[float, float, list[float]]:
+    """Resident memory (RSS summed, PSS summed) in MB of process ``root`` and its descendants,
+    and each one's RSS."""
     children: dict[int, list[int]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -234,7 +236,7 @@ def tree_memory(root: int) -> tuple[float, float]:
             children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
         except OSError:
             pass
-    todo, rss, pss = [root], 0.0, 0.0
+    todo, rss, pss, each = [root], 0.0, 0.0, []
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
@@ -244,9 +246,10 @@ def tree_memory(root: int) -> tuple[float, float]:
                 if key in ("Rss", "Pss"):
                     kb = int(value.split()[0]) / 1024
                     rss, pss = (rss + kb, pss) if key == "Rss" else (rss, pss + kb)
+                    each += [kb] if key == "Rss" else []
         except OSError:
             pass
-    return rss, pss
+    return rss, pss, sorted(each, reverse=True)
 
 
 def run_forecast(workers: int, extra: tuple[str, ...] = ()) -> dict:
@@ -259,15 +262,20 @@ def run_forecast(workers: int, extra: tuple[str, ...] = ()) -> dict:
                                  "--out", str(Path(tmp) / "fc"), *extra], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         peak_rss = peak_pss = 0.0
+        at_peak: list[float] = []
         while proc.poll() is None:
-            rss, pss = tree_memory(proc.pid)
-            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            rss, pss, each = tree_memory(proc.pid)
+            if rss > peak_rss:
+                peak_rss, at_peak = rss, each
+            peak_pss = max(peak_pss, pss)
             time.sleep(0.25)
         if proc.returncode:
             raise RuntimeError(f"skills-sim forecast exited {proc.returncode}")
-        mode = json.loads((Path(tmp) / "fc" / "manifest.json").read_text())["student_agents"]
+        meta = json.loads((Path(tmp) / "fc" / "manifest.json").read_text())
         return {"seconds": time.perf_counter() - t, "rss": peak_rss, "pss": peak_pss,
-                "load_before": load, "load_after": os.getloadavg()[0], "student_agents": mode}
+                "at_peak": at_peak, "load_before": load, "load_after": os.getloadavg()[0],
+                "student_agents": meta["student_agents"],
+                "simulation_s": meta["simulation_seconds"], "output_s": meta["output_seconds"]}
 
 
 def report_throughput(add, repeats: int, scale: float) -> None:
@@ -362,8 +370,12 @@ def main() -> None:
     if not args.no_forecast:
         fc = run_forecast(workers=2)
         add("forecast", "default forecast (50 replicates, 2 workers): wall s", round(fc["seconds"], 1))
+        add("forecast", "  of which simulation / output step (manifest), s",
+            f"{fc['simulation_s']} / {fc['output_s']}")
         add("forecast", "its runs built Student objects", fc["student_agents"])
         add("forecast", "peak resident memory, all processes: RSS summed, MB", round(fc["rss"]))
+        add("forecast", "  the processes alive at that peak, RSS each, MB",
+            " + ".join(str(round(mb)) for mb in fc["at_peak"]))
         add("forecast", "peak resident memory, all processes: PSS summed, MB", round(fc["pss"]))
         add("forecast", "load average (1 min) before / after", f"{fc['load_before']:.2f} / {fc['load_after']:.2f}")
     add("machine", "load average (1 min) at end", round(os.getloadavg()[0], 2))

@@ -119,3 +119,28 @@ def test_a_targets_drivers_rows_come_before_the_tables_and_match_them(planted):
     for name in tables[1]:
         pd.testing.assert_frame_equal(tables[1][name], tables[2][name])
     assert len(tables[1]["chance_vs_assumptions"]) == 2
+
+
+def test_this_process_shares_the_jobs_with_the_worker_while_it_waits(planted):
+    """Two workers are one fresh worker process beside this one: the jobs no worker has started
+    when this process asks are run here (the last first), the tables the same as on one."""
+    from sim.experiments.drivers import DriverTables
+
+    x, met = planted
+    n = len(x)
+    annual = pd.concat([pd.DataFrame({"scenario": "s", "target": f"T{k}", "year": 2025,
+                                      "replicate": range(n), "value": m.astype(float), "met": m})
+                        for k, m in enumerate([met, ~met, met, ~met], start=1)])
+    att = (annual.groupby(["scenario", "target", "year"], as_index=False)["met"].mean()
+           .rename(columns={"met": "p_met"}))
+    with DriverTables(annual, {"s": x}, att, 1) as alone:
+        one = alone.result()
+    with DriverTables(annual, {"s": x}, att, 2) as shared:
+        assert len(shared.jobs) == 8 and shared.jobs_here == 0
+        two = shared.result()
+    # the worker (a new interpreter, seconds to start) had taken the first jobs; this process
+    # took the rest from the end
+    assert 0 < shared.jobs_here < len(shared.jobs)
+    assert alone.jobs_here == 8
+    for name in one:
+        pd.testing.assert_frame_equal(one[name], two[name])

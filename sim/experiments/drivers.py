@@ -212,12 +212,15 @@ def forecast_drivers(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: p
 
 
 class DriverTables:
-    """:func:`forecast_drivers` under way: entering starts every job (a worker pool of at most
-    ``workers`` processes, each of which imports EMA Workbench once), so the caller can draw
-    while the workers compute; :meth:`drivers_of` waits for one target's drivers rows (the
-    cells go to the workers target by target, in the order of ``targets``), :meth:`result` for
-    the tables. Leaving stops the workers (at once on Ctrl-C). With one worker the jobs run
-    when first asked for, in this process."""
+    """:func:`forecast_drivers` under way. Entering hands every job to ``workers - 1`` fresh
+    worker processes (each imports EMA Workbench once, not the model), so the caller can draw
+    while they compute; :meth:`drivers_of` gives one target's drivers rows (the cells go out
+    target by target, in the order of ``targets``), :meth:`result` the tables. Whatever this
+    process waits for it computes itself instead, taking jobs no worker has started from the
+    end of the queue: it is the last of the ``workers``. So two workers are one process beside
+    this one, which keeps a forecast's memory down while it draws, and no core idles once it is
+    done drawing. Leaving stops the workers (at once on Ctrl-C). With one worker every job runs
+    in this process when first asked for."""
 
     def __init__(self, annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.DataFrame,
                  workers: int | None = 1, targets: list[str] = ()):
@@ -229,25 +232,23 @@ class DriverTables:
             from sim.experiments.executors import default_workers
 
             workers = default_workers()
-        self.workers = min(workers, len(self.jobs))
-        self.seconds: float | None = None   # wall time of the jobs: start to the last one's end
-        self._executor, self._futures, self._done, self._in_process = None, None, [], None
+        self.workers = max(1, min(workers, len(self.jobs)))
+        self.seconds: float | None = None   # wall time from entering to the last job's end
+        self._executor, self._futures = None, {}
+        self._mine: dict[int, tuple] = {}    # (result, end time) of the jobs run in this process
 
     def __enter__(self) -> DriverTables:
-        self._t0 = time.perf_counter()
+        self._t0 = time.time()  # (the workers' clock too: they report when each job ended)
         if self.workers > 1:
             from sim.experiments.executors import LocalExecutor
 
-            self._executor = LocalExecutor(self.workers).__enter__()
-            self._futures = {}
+            self._executor = LocalExecutor(self.workers - 1, fresh=True).__enter__()
             try:
                 for i in self._order:  # all at once: a few dozen small tables
-                    self._futures[i] = self._executor.pool.submit(run_driver_job, self.jobs[i])
+                    self._futures[i] = self._executor.submit(timed_driver_job, self.jobs[i])
             except BaseException as exc:
                 self.__exit__(type(exc), exc, exc.__traceback__)
                 raise
-            for fut in self._futures.values():
-                fut.add_done_callback(lambda _f: self._done.append(time.perf_counter()))
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -255,32 +256,43 @@ class DriverTables:
             self._executor.__exit__(exc_type, *exc)
             self._executor = None
 
-    def _results(self, wanted: list[int]) -> list:
-        """The results of the jobs ``wanted`` (waiting for them)."""
-        if self._futures is None:  # in this process: every job, the first time
-            if self._in_process is None:
-                t0 = time.perf_counter()
-                self._in_process = [run_driver_job(job) for job in self.jobs]
-                self.seconds = time.perf_counter() - t0
-            return [self._in_process[i] for i in wanted]
-        return [self._futures[i].result() for i in wanted]
+    def _results(self, wanted: list[int]) -> list[tuple]:
+        """(result, end time) of the jobs ``wanted``. Those no worker has started run here (the
+        last first); while a worker is still on one, this process takes over jobs from the end
+        of the queue instead of waiting idle."""
+        for i in reversed(wanted):
+            self._claim(i)
+        running = [self._futures[i] for i in wanted if i not in self._mine]
+        for i in reversed(self._order):
+            if all(fut.done() for fut in running):
+                break
+            self._claim(i)
+        return [self._mine[i] if i in self._mine else self._futures[i].result() for i in wanted]
+
+    def _claim(self, i: int) -> None:
+        """Run job ``i`` here, unless it has run here or a worker has started it."""
+        if i not in self._mine and (i not in self._futures or self._futures[i].cancel()):
+            self._mine[i] = timed_driver_job(self.jobs[i])
+
+    @property
+    def jobs_here(self) -> int:
+        """How many jobs this process has run itself (so far)."""
+        return len(self._mine)
 
     def drivers_of(self, target: str) -> pd.DataFrame:
         """drivers.csv's rows of ``target`` (every scenario), in the table's order."""
         cells = [i for i, (kind, label) in enumerate(self.labels)
                  if kind == "cell" and label["target"] == target]
-        rows = [row for result in self._results(cells) for row in result[0]]
+        rows = [row for result, _ in self._results(cells) for row in result[0]]
         return pd.DataFrame(rows, columns=DRIVER_COLUMNS)
 
     def result(self) -> dict[str, pd.DataFrame]:
-        """The three tables (waiting for the workers; the same whatever their number)."""
-        results = self._results(list(range(len(self.jobs))))
-        if self._futures is not None:
-            # (a future's callback may run just after its result is handed over)
-            done = self._done if len(self._done) == len(results) else [time.perf_counter()]
-            self.seconds = max(done, default=self._t0) - self._t0
+        """The three tables (the same whatever the number of workers)."""
+        got = dict(zip(self._order, self._results(self._order)))
+        self.seconds = max((end for _, end in got.values()), default=self._t0) - self._t0
         drv, voi, shares = [], [], []
-        for (kind, label), result in zip(self.labels, results):
+        for i, (kind, label) in enumerate(self.labels):
+            result = got[i][0]
             if kind == "cell":
                 drv += result[0]
                 voi += result[1]
@@ -318,6 +330,11 @@ def driver_jobs(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.Dat
                 cells.append((("cell", label), ("cell", (label, xs, met))))
     both = cells + shares
     return [lab for lab, _ in both], [job for _, job in both]
+
+
+def timed_driver_job(job: tuple[str, tuple]) -> tuple[object, float]:
+    """:func:`run_driver_job` and the wall-clock time it ended."""
+    return run_driver_job(job), time.time()
 
 
 def run_driver_job(job: tuple[str, tuple]):

@@ -86,10 +86,12 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
     """Write the whole folder and move it into place; returns the earliest years and the
     figures (maps included). Leaving early (an error, Ctrl-C) leaves ``folder.out`` as it was.
 
-    The driver tables (PRIM and the trees, the longest part) are computed on worker processes
-    while this process writes the district maps and draws the figures that do not need them;
-    the drivers figures, summary and report follow. The manifest records the wall seconds of
-    the drivers (``drivers_seconds``, overlapping the figures) and of this whole step after
+    The driver tables (PRIM and the trees, the longest part) are computed on fresh worker
+    processes (``workers - 1`` of them) while this process writes the district maps and draws
+    the figures that do not need them; then this process joins in, drawing each target's
+    drivers figure as its cells are done; the summary and report follow. The manifest records
+    the wall seconds of the drivers (``drivers_seconds``, overlapping the figures) and of this
+    whole step after
     the simulation (``output_seconds``)."""
     from sim.interfaces.hinges import hinges_by_target, read_tables
     from sim.interfaces.plots.forecast import draw_forecast

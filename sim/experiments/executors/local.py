@@ -8,7 +8,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 
 from sim.experiments.executors.base import Executor, Job, Outcome, default_workers, execute, tick
 from sim.experiments.runner import RunResult
@@ -18,14 +19,25 @@ class LocalExecutor(Executor):
     """``workers`` processes that live while the executor is entered (1 = in this process).
 
     At most ``2 * workers`` jobs are in flight, so a long job list is never all submitted at
-    once and memory stays flat. One pool for a whole study pays the workers' start-up once."""
+    once and memory stays flat. One pool for a whole study pays the workers' start-up once.
 
-    def __init__(self, workers: int | None = None):
+    ``fresh``: the workers are new interpreters (started by "spawn") that import only what
+    their jobs need, not the model the fork server preloads, and there is a pool even for one
+    worker (its jobs run beside this process). An idle fork server is stopped first: for work
+    after the simulation (the driver tables) its preloaded model would only hold memory."""
+
+    def __init__(self, workers: int | None = None, fresh: bool = False):
         self.workers = workers or default_workers()
+        self.fresh = fresh
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalExecutor:
-        if self.workers > 1:
+        if self.fresh:
+            stop_idle_fork_server()
+            self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                            mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=exit_with_parent, initargs=(os.getpid(),))
+        elif self.workers > 1:
             ctx = worker_context()
             start_server_deaf_to_ctrl_c(ctx)
             self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
@@ -38,6 +50,12 @@ class LocalExecutor(Executor):
                 _terminate_workers(self.pool)
             self.pool.shutdown(wait=exc_type is not KeyboardInterrupt, cancel_futures=True)
             self.pool = None
+
+    def submit(self, fn: Callable, *args) -> Future:
+        """``fn(*args)`` on a worker (the executor must have a pool). A fresh worker is started
+        here, when needed, with Ctrl-C ignored, which it keeps from its first instruction."""
+        with deaf_to_ctrl_c():
+            return self.pool.submit(fn, *args)
 
     def map(self, jobs: Iterable[Job], fn: Callable[[Job], RunResult] | None = None, bar=None,
             return_exceptions: bool = False) -> Iterator[Outcome]:
@@ -87,16 +105,40 @@ def start_server_deaf_to_ctrl_c(ctx) -> None:
     """Start the fork server with SIGINT ignored, so it and the workers it forks ignore Ctrl-C
     (which the terminal sends the whole process group): only this process handles it, and a
     Ctrl-C that lands while the server is still importing prints no traceback."""
-    if (ctx.get_start_method() != "forkserver"
-            or threading.current_thread() is not threading.main_thread()):
+    if ctx.get_start_method() != "forkserver":
         return
     from multiprocessing import forkserver
 
+    with deaf_to_ctrl_c():
+        forkserver.ensure_running()
+
+
+@contextmanager
+def deaf_to_ctrl_c():
+    """SIGINT ignored for the block (on the main thread; elsewhere nothing changes): processes
+    started in it inherit the ignored signal, and Python then installs no handler of its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        forkserver.ensure_running()
+        yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def stop_idle_fork_server() -> None:
+    """Stop the fork server when no process it forked is alive (the next pool that needs one
+    starts it again). Its preloaded model (~150 MB resident) is of no use to work done after
+    the simulation. Python offers no public way to stop it: without the private ``_stop`` (in
+    CPython since 3.8) it simply stays."""
+    if multiprocessing.active_children():
+        return
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
+        server._stop()
 
 
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:
