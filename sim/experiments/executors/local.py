@@ -66,7 +66,7 @@ class LocalExecutor(Executor):
         pending: dict = {}
         try:
             for job in jobs:
-                pending[self.pool.submit(fn, job)] = job
+                pending[self.submit(fn, job)] = job
                 if len(pending) >= 2 * self.workers:
                     yield from _drain(pending, bar, return_exceptions)
             while pending:
@@ -132,7 +132,8 @@ def stop_idle_fork_server() -> None:
     starts it again). Its preloaded model (~150 MB resident) is of no use to work done after
     the simulation. Python offers no public way to stop it: without the private ``_stop`` (in
     CPython since 3.8) it simply stays."""
-    if multiprocessing.active_children():
+    if ("forkserver" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.active_children()):
         return
     from multiprocessing import forkserver
 
