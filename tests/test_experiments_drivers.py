@@ -135,12 +135,12 @@ def test_this_process_shares_the_jobs_with_the_worker_while_it_waits(planted):
            .rename(columns={"met": "p_met"}))
     with DriverTables(annual, {"s": x}, att, 1) as alone:
         one = alone.result()
-    with DriverTables(annual, {"s": x}, att, 2) as shared:
-        assert len(shared.jobs) == 8 and shared.jobs_here == 0
-        two = shared.result()
+    with DriverTables(annual, {"s": x}, att, 2) as pending:
+        assert len(pending.jobs) == 8 and pending.shared.jobs_here == 0
+        two = pending.result()
     # the worker (a new interpreter, seconds to start) had taken the first jobs; this process
     # took the rest from the end
-    assert 0 < shared.jobs_here < len(shared.jobs)
-    assert alone.jobs_here == 8
+    assert 0 < pending.shared.jobs_here < len(pending.jobs)
+    assert alone.shared.jobs_here == 8
     for name in one:
         pd.testing.assert_frame_equal(one[name], two[name])

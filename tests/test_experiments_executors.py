@@ -1,15 +1,18 @@
 """The local executor's processes: the fork server the simulation's workers come from is
 stopped once idle (its preloaded model would only hold memory beside the work that follows),
-never while a worker it forked is alive; a fresh pool has a worker even when asked for one."""
+never while a worker it forked is alive; a fresh pool has a worker even when asked for one;
+jobs shared between a pool and this process run once each, wherever they run."""
 
 from __future__ import annotations
 
 import os
+import time
 from multiprocessing import forkserver
 
 import pytest
 
 from sim.experiments.executors.local import LocalExecutor, stop_idle_fork_server
+from sim.experiments.sharing import SharedJobs
 
 
 def test_an_idle_fork_server_is_stopped_and_a_busy_one_is_not():
@@ -34,3 +37,23 @@ def test_a_fresh_pool_of_one_runs_its_jobs_in_another_process():
         assert ex.pool is None  # one worker: in this process
     with LocalExecutor(1, fresh=True) as ex:
         assert ex.submit(os.getpid).result() != os.getpid()
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_shared_jobs_run_once_each_here_or_on_the_worker_and_come_back_in_order():
+    """This process runs the jobs no worker has started (the last first); the worker (a new
+    interpreter, seconds to start) runs those it took at once; results come in queue order."""
+    with LocalExecutor(1, fresh=True) as ex:
+        shared = SharedJobs(ex)
+        handles = [shared.add(_pid_after, 0.05 * k) for k in range(6)]
+        got = shared.results(handles)
+    here = [pid == os.getpid() for pid, _ in got]
+    assert 0 < sum(here) == shared.jobs_here < 6
+    assert here[-1] and not here[0]  # the worker took the first job, this process the last
+    assert all(end > 0 for _, end in got)
+    alone = SharedJobs()  # no pool: every job here, when asked for
+    assert [pid for pid, _ in alone.results([alone.add(_pid_after, 0.0)])] == [os.getpid()]

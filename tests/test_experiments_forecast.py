@@ -240,6 +240,8 @@ def test_plot_redraws_figures_and_summary_from_the_files(forecast_dir, tmp_path)
     assert (d / "summary.md").read_text() == summary
     for name in before:
         _assert_png(d / name)
+        # the forecast's figures were drawn by its driver worker and by the main process
+        assert (d / name).read_bytes() == (forecast_dir / name).read_bytes(), name
 
 
 def test_a_forecast_without_any_target_value_still_gets_a_summary(tmp_path):

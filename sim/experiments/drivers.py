@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.experiments.sharing import SharedJobs
+
 TOP_KEYS = 5           # keys per scenario, target and year in drivers.csv (beside the box's)
 EDGE = 0.05            # P(met) at or beyond EDGE of 0 or 1 counts as settled: no drivers
 MIN_MINORITY = 3       # ... and so does a verdict every replicate but two agrees on
@@ -216,11 +218,11 @@ class DriverTables:
     worker processes (each imports EMA Workbench once, not the model), so the caller can draw
     while they compute; :meth:`drivers_of` gives one target's drivers rows (the cells go out
     target by target, in the order of ``targets``), :meth:`result` the tables. Whatever this
-    process waits for it computes itself instead, taking jobs no worker has started from the
-    end of the queue: it is the last of the ``workers``. So two workers are one process beside
-    this one, which keeps a forecast's memory down while it draws, and no core idles once it is
-    done drawing. Leaving stops the workers (at once on Ctrl-C). With one worker every job runs
-    in this process when first asked for."""
+    process waits for it computes itself instead (:class:`SharedJobs`): it is the last of the
+    ``workers``. So two workers are one process beside this one, which keeps a forecast's
+    memory down while it draws, and no core idles once it is done drawing; :attr:`shared`
+    takes other jobs too (figures), after the drivers'. Leaving stops the workers (at once on
+    Ctrl-C). With one worker every job runs in this process when first asked for."""
 
     def __init__(self, annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.DataFrame,
                  workers: int | None = 1, targets: list[str] = ()):
@@ -234,8 +236,8 @@ class DriverTables:
             workers = default_workers()
         self.workers = max(1, min(workers, len(self.jobs)))
         self.seconds: float | None = None   # wall time from entering to the last job's end
-        self._executor, self._futures = None, {}
-        self._mine: dict[int, tuple] = {}    # (result, end time) of the jobs run in this process
+        self.shared = SharedJobs()          # (this process alone until entered with workers)
+        self._executor, self._handle = None, {}
 
     def __enter__(self) -> DriverTables:
         self._t0 = time.time()  # (the workers' clock too: they report when each job ended)
@@ -243,12 +245,13 @@ class DriverTables:
             from sim.experiments.executors import LocalExecutor
 
             self._executor = LocalExecutor(self.workers - 1, fresh=True).__enter__()
-            try:
-                for i in self._order:  # all at once: a few dozen small tables
-                    self._futures[i] = self._executor.submit(timed_driver_job, self.jobs[i])
-            except BaseException as exc:
-                self.__exit__(type(exc), exc, exc.__traceback__)
-                raise
+        try:
+            self.shared = SharedJobs(self._executor)
+            for i in self._order:  # all at once: a few dozen small tables
+                self._handle[i] = self.shared.add(run_driver_job, self.jobs[i])
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -257,27 +260,8 @@ class DriverTables:
             self._executor = None
 
     def _results(self, wanted: list[int]) -> list[tuple]:
-        """(result, end time) of the jobs ``wanted``. Those no worker has started run here (the
-        last first); while a worker is still on one, this process takes over jobs from the end
-        of the queue instead of waiting idle."""
-        for i in reversed(wanted):
-            self._claim(i)
-        running = [self._futures[i] for i in wanted if i not in self._mine]
-        for i in reversed(self._order):
-            if all(fut.done() for fut in running):
-                break
-            self._claim(i)
-        return [self._mine[i] if i in self._mine else self._futures[i].result() for i in wanted]
-
-    def _claim(self, i: int) -> None:
-        """Run job ``i`` here, unless it has run here or a worker has started it."""
-        if i not in self._mine and (i not in self._futures or self._futures[i].cancel()):
-            self._mine[i] = timed_driver_job(self.jobs[i])
-
-    @property
-    def jobs_here(self) -> int:
-        """How many jobs this process has run itself (so far)."""
-        return len(self._mine)
+        """(result, end time) of the jobs ``wanted``."""
+        return self.shared.results([self._handle[i] for i in wanted])
 
     def drivers_of(self, target: str) -> pd.DataFrame:
         """drivers.csv's rows of ``target`` (every scenario), in the table's order."""
@@ -330,11 +314,6 @@ def driver_jobs(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: pd.Dat
                 cells.append((("cell", label), ("cell", (label, xs, met))))
     both = cells + shares
     return [lab for lab, _ in both], [job for _, job in both]
-
-
-def timed_driver_job(job: tuple[str, tuple]) -> tuple[object, float]:
-    """:func:`run_driver_job` and the wall-clock time it ended."""
-    return run_driver_job(job), time.time()
 
 
 def run_driver_job(job: tuple[str, tuple]):

@@ -88,8 +88,9 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
 
     The driver tables (PRIM and the trees, the longest part) are computed on fresh worker
     processes (``workers - 1`` of them) while this process writes the district maps and draws
-    the figures that do not need them; then this process joins in, drawing each target's
-    drivers figure as its cells are done; the summary and report follow. The manifest records
+    the figures that do not need them (queued behind the drivers' jobs, so a worker done with
+    those draws too); then this process joins in, drawing each target's drivers figure as its
+    cells are done; the summary and report follow. The manifest records
     the wall seconds of the drivers (``drivers_seconds``, overlapping the figures) and of this
     whole step after
     the simulation (``output_seconds``)."""
@@ -129,7 +130,8 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
                 write_drivers()
                 return read_tables(new)
 
-            figures = draw_forecast(new, runs.annual, meta, maps, pending_drivers=pending_drivers)
+            figures = draw_forecast(new, runs.annual, meta, maps, pending_drivers=pending_drivers,
+                                    shared=drivers.shared)
             write_drivers()  # (a stand-in draw_forecast may not have asked)
         meta["hinges_on"] = hinges_by_target(targets_in(runs.annual), att, order,
                                              read_tables(new), runs.fixed)

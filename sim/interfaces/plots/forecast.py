@@ -22,6 +22,7 @@ from matplotlib.transforms import blended_transform_factory
 from sim.experiments.folders import write_text
 from sim.params import ParamError
 from sim.experiments.attainment import attainment, earliest_year
+from sim.experiments.sharing import SharedJobs
 from sim.interfaces.hinges import hinges_section, read_tables
 from sim.interfaces.plots.drivers import drivers_chart
 from sim.interfaces.plots.overview import overview_chart
@@ -71,38 +72,44 @@ def read_annual(out: Path) -> pd.DataFrame:
 
 
 def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] = (),
-                  pending_drivers: Callable[[str | None], dict] | None = None) -> list[Path]:
+                  pending_drivers: Callable[[str | None], dict] | None = None,
+                  shared: SharedJobs | None = None) -> list[Path]:
     """Every forecast figure plus ``summary.md`` (which also shows the district ``maps``
     already drawn); stale figures of a former forecast go. The driver tables are the folder's,
     or, for a forecast still computing them on its workers, ``pending_drivers``'s: called with
     a target once the figures that need no driver tables are drawn, it gives that target's
     drivers rows when they are ready (as read from drivers.csv), so its figure is drawn while
-    the workers go on; called with None, the whole tables, written."""
+    the workers go on; called with None, the whole tables, written. With ``shared`` (the
+    drivers' workers), the overview, overlay and fan charts are queued there too: this process
+    draws those no worker has started, so a worker done with the drivers draws beside it."""
     out = Path(out)
     order = scenario_order(annual, meta)
     att = attainment(annual, by=["scenario"])
     slugs = _unique_slugs(order)
-    written: list[Path] = []
+    charts: list[tuple[Path, Callable, tuple]] = []  # (file, how to draw it), in files' order
     for scenario in order:
         if (att["scenario"] == scenario).any():
             path = out / f"overview_{slugs[scenario]}.png"
-            overview_chart(att, annual, scenario, path, _save)
-            written.append(path)
+            charts.append((path, overview_chart, (att, annual, scenario, path, _save)))
     for target in targets_in(annual):
         rows = att[att["target"] == target]
         thresholds = annual[annual["target"] == target]
         if len(order) > 1:  # with one scenario an overlay would repeat its fan chart
             path = out / f"overlay_{target}.png"
-            overlay_chart(rows, thresholds, target, order, meta, path)
-            written.append(path)
+            charts.append((path, overlay_chart, (rows, thresholds, target, order, meta, path)))
         for scenario in order:
             a = rows[rows["scenario"] == scenario]
             if a.empty:
                 continue
             path = out / f"fan_{target}_{slugs[scenario]}.png"
-            fan_chart(a, thresholds[thresholds["scenario"] == scenario], target, scenario, meta,
-                      path)
-            written.append(path)
+            charts.append((path, fan_chart, (a, thresholds[thresholds["scenario"] == scenario],
+                                             target, scenario, meta, path)))
+    if shared is None:
+        for _, draw, args in charts:
+            draw(*args)
+    else:
+        shared.results([shared.add(draw, *args) for _, draw, args in charts])
+    written: list[Path] = [path for path, _, _ in charts]
     tables = read_tables(out) if pending_drivers is None else None
     if tables is not None or pending_drivers is not None:
         for target in targets_in(annual):
