@@ -430,13 +430,18 @@ def test_dashboard_in_a_browser(server, browsers, tmp_path_factory):
     _wait(big, lambda: _text(big, ".skills-compare"), "the comparison button")
     _click(big, "RUN COMPARISON")
     _wait(big, lambda: _chart_drawn(big, ".skills-compare-chart"), "the comparison chart", 240)
-    legend = big.execute_script(
-        "return [...document.querySelectorAll('.skills-compare-chart .role-legend-label text')]"
-        ".map(t => t.textContent);")
+
+    def bands_drawn():
+        """The legend's runs once two bands (50 %, 90 %) per run and target are drawn, read
+        from one chart in one call (the page may embed the chart again while it settles)."""
+        legend, bands = big.execute_script(
+            "const c = document.querySelector('.skills-compare-chart');"
+            "return [[...c.querySelectorAll('.role-legend-label text')].map(t => t.textContent),"
+            "        c.querySelectorAll('.mark-area path').length];")
+        return legend if bands >= 2 * 2 * 9 else None
+
+    legend = _wait(big, bands_drawn, "the comparison's bands, two per run and target")
     assert sorted(legend) == ["baseline", "my setting"], legend
-    bands = big.execute_script(
-        "return document.querySelectorAll('.skills-compare-chart .mark-area path').length;")
-    assert bands >= 2 * 2 * 9, bands  # two bands (50 %, 90 %) per run per target
     assert "first year P(met)" in _text(big, ".skills-p-met")
     big.execute_script("document.querySelector('a.skills-download[download=\"runs_annual.csv\"]')"
                        ".click();")
