@@ -54,9 +54,6 @@ class SharedJobs:
         """How many jobs this process has run itself (so far)."""
         return len(self._here)
 
-    def __len__(self) -> int:
-        return len(self._jobs)
-
     def _claim(self, i: int) -> None:
         """Run job ``i`` here, unless it has run here or a worker has started it."""
         if i not in self._here and (self._futures[i] is None or self._futures[i].cancel()):

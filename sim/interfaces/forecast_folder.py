@@ -90,10 +90,9 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
     processes (``workers - 1`` of them) while this process writes the district maps and draws
     the figures that do not need them (queued behind the drivers' jobs, so a worker done with
     those draws too); then this process joins in, drawing each target's drivers figure as its
-    cells are done; the summary and report follow. The manifest records
-    the wall seconds of the drivers (``drivers_seconds``, overlapping the figures) and of this
-    whole step after
-    the simulation (``output_seconds``)."""
+    cells are done; the summary and report follow. The manifest records the wall seconds of
+    the drivers (``drivers_seconds``, overlapping the figures) and of this whole step after the
+    simulation (``output_seconds``)."""
     from sim.interfaces.hinges import hinges_by_target, read_tables
     from sim.interfaces.plots.forecast import draw_forecast
     from sim.interfaces.report_files import write_report

@@ -104,11 +104,8 @@ def draw_forecast(out: Path, annual: pd.DataFrame, meta: dict, maps: list[Path] 
             path = out / f"fan_{target}_{slugs[scenario]}.png"
             charts.append((path, fan_chart, (a, thresholds[thresholds["scenario"] == scenario],
                                              target, scenario, meta, path)))
-    if shared is None:
-        for _, draw, args in charts:
-            draw(*args)
-    else:
-        shared.results([shared.add(draw, *args) for _, draw, args in charts])
+    shared = SharedJobs() if shared is None else shared  # (no workers: all drawn here)
+    shared.results([shared.add(draw, *args) for _, draw, args in charts])
     written: list[Path] = [path for path, _, _ in charts]
     tables = read_tables(out) if pending_drivers is None else None
     if tables is not None or pending_drivers is not None:
