@@ -243,10 +243,12 @@ def tree_memory(root: int) -> tuple[float, float, list[float]]:
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 key, _, value = line.partition(":")
-                if key in ("Rss", "Pss"):
+                if key == "Rss":
                     kb = int(value.split()[0]) / 1024
-                    rss, pss = (rss + kb, pss) if key == "Rss" else (rss, pss + kb)
-                    each += [kb] if key == "Rss" else []
+                    rss += kb
+                    each.append(kb)
+                elif key == "Pss":
+                    pss += int(value.split()[0]) / 1024
         except OSError:
             pass
     return rss, pss, sorted(each, reverse=True)
