@@ -1,17 +1,22 @@
 """The local executor's processes: the fork server the simulation's workers come from is
 stopped once idle (its preloaded model would only hold memory beside the work that follows),
 never while a worker it forked is alive; a fresh pool has a worker even when asked for one;
-jobs shared between a pool and this process run once each, wherever they run."""
+jobs shared between a pool and this process run once each, wherever they run; processes
+started while workers start never see Ctrl-C, and this process never loses one."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from multiprocessing import forkserver
 
 import pytest
 
-from sim.experiments.executors.local import LocalExecutor, stop_idle_fork_server
+from sim.experiments.executors.local import (LocalExecutor, deaf_to_ctrl_c,
+                                             stop_idle_fork_server)
 from sim.experiments.sharing import SharedJobs
 
 
@@ -57,3 +62,20 @@ def test_shared_jobs_run_once_each_here_or_on_the_worker_and_come_back_in_order(
     assert all(end > 0 for _, end in got)
     alone = SharedJobs()  # no pool: every job here, when asked for
     assert [pid for pid, _ in alone.results([alone.add(_pid_after, 0.0)])] == [os.getpid()]
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks here")
+def test_a_ctrl_c_while_a_worker_starts_reaches_this_process_and_not_the_worker():
+    """A pool starts its workers in ``submit``, right after a run ends and the bar ticks: a
+    Ctrl-C landing then must still stop this process (it once was dropped, and a forecast went
+    on with its 400 runs), and the process started meanwhile must not see it."""
+    with pytest.raises(KeyboardInterrupt):
+        with deaf_to_ctrl_c():
+            child = subprocess.Popen(
+                [sys.executable, "-c", "import time; time.sleep(1.0); print('slept')"],
+                stdout=subprocess.PIPE, text=True)
+            os.kill(os.getpid(), signal.SIGINT)  # a Ctrl-C while the worker starts
+            time.sleep(0.2)
+    child.send_signal(signal.SIGINT)  # the terminal's Ctrl-C reaches the whole group
+    out, _ = child.communicate(timeout=30)
+    assert (child.returncode, out) == (0, "slept\n")

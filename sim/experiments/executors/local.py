@@ -53,7 +53,7 @@ class LocalExecutor(Executor):
 
     def submit(self, fn: Callable, *args) -> Future:
         """``fn(*args)`` on a worker (the executor must have a pool). A fresh worker is started
-        here, when needed, with Ctrl-C ignored, which it keeps from its first instruction."""
+        here, when needed, deaf to Ctrl-C from its first instruction (`deaf_to_ctrl_c`)."""
         with deaf_to_ctrl_c():
             return self.pool.submit(fn, *args)
 
@@ -102,7 +102,7 @@ def worker_context():
 
 
 def start_server_deaf_to_ctrl_c(ctx) -> None:
-    """Start the fork server with SIGINT ignored, so it and the workers it forks ignore Ctrl-C
+    """Start the fork server deaf to SIGINT, so it and the workers it forks ignore Ctrl-C
     (which the terminal sends the whole process group): only this process handles it, and a
     Ctrl-C that lands while the server is still importing prints no traceback."""
     if ctx.get_start_method() != "forkserver":
@@ -115,10 +115,24 @@ def start_server_deaf_to_ctrl_c(ctx) -> None:
 
 @contextmanager
 def deaf_to_ctrl_c():
-    """SIGINT ignored for the block (on the main thread; elsewhere nothing changes): processes
-    started in it inherit the ignored signal, and Python then installs no handler of its own."""
+    """Processes started in this block never see Ctrl-C; this process does not lose one.
+
+    On POSIX, SIGINT is *blocked* on the main thread for the block: a child inherits the
+    blocked signal (through fork and exec) and never receives it, while a Ctrl-C that lands
+    here during the block stays pending and is raised as soon as the block ends. (Ignoring
+    it instead, as the children should, would drop a Ctrl-C that arrives in the block: a pool
+    starts its workers in ``submit``, right after a run finishes and the progress bar ticks,
+    which is just when a user reading the bar presses Ctrl-C.) Without signal masks (Windows)
+    SIGINT is ignored for the block. Elsewhere than the main thread nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
+        return
+    if hasattr(signal, "pthread_sigmask"):
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
