@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from multiprocessing import forkserver
 
 import pytest
@@ -83,3 +84,44 @@ def test_a_ctrl_c_while_a_worker_starts_reaches_this_process_and_not_the_worker(
     child.send_signal(signal.SIGINT)  # the terminal's Ctrl-C reaches the whole group
     out, _ = child.communicate(timeout=30)
     assert (child.returncode, out) == (0, "slept\n")
+
+
+_DEAF_FROM_THE_START = """
+import signal
+from pathlib import Path
+from multiprocessing import forkserver
+from sim.experiments.executors.local import LocalExecutor
+
+
+def ctrl_c_reaches(pid="self"):
+    # Whether SIGINT would reach process pid now: neither blocked nor ignored.
+    bits = {line.split(":")[0]: int(line.split()[1], 16)
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith(("SigBlk:", "SigIgn:"))}
+    return not (bits["SigBlk"] | bits["SigIgn"]) & (1 << (signal.SIGINT - 1))
+
+
+if __name__ == "__main__":
+    with LocalExecutor(2) as ex:
+        reached = {"fork server": ctrl_c_reaches(forkserver._forkserver._forkserver_pid),
+                   "its worker": ex.submit(ctrl_c_reaches).result()}
+    with LocalExecutor(1, fresh=True) as ex:
+        reached["a fresh worker"] = ex.submit(ctrl_c_reaches).result()
+    reached["this process"] = ctrl_c_reaches()
+    print(reached)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_workers_and_their_fork_server_are_deaf_to_ctrl_c_from_the_start(tmp_path):
+    """In a new interpreter (no resource tracker yet: starting one unblocks SIGINT), the fork
+    server (still importing the model when a Ctrl-C may land), its workers and a fresh pool's
+    worker never get SIGINT; the main process still does."""
+    script = tmp_path / "deaf.py"
+    script.write_text(_DEAF_FROM_THE_START)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).parents[1],
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == str({"fork server": False, "its worker": False,
+                                      "a fresh worker": False, "this process": True})

@@ -128,6 +128,11 @@ def deaf_to_ctrl_c():
         yield
         return
     if hasattr(signal, "pthread_sigmask"):
+        # The resource tracker unblocks SIGINT when it starts (CPython's guard for its own
+        # start-up), which inside the block would expose whatever starts after it: start it first.
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             yield
