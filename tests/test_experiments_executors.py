@@ -65,6 +65,12 @@ def test_shared_jobs_run_once_each_here_or_on_the_worker_and_come_back_in_order(
     assert [pid for pid, _ in alone.results([alone.add(_pid_after, 0.0)])] == [os.getpid()]
 
 
+
+def hears_ctrl_c() -> None:
+    """For ``preexec_fn``: Ctrl-C's default action, as a command typed at a terminal has it
+    (pytest started as a background job ignores SIGINT, and its children would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks here")
 def test_a_ctrl_c_while_a_worker_starts_reaches_this_process_and_not_the_worker():
     """A pool starts its workers in ``submit``, right after a run ends and the bar ticks: a
@@ -121,7 +127,7 @@ def test_workers_and_their_fork_server_are_deaf_to_ctrl_c_from_the_start(tmp_pat
     script.write_text(_DEAF_FROM_THE_START)
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          timeout=120, cwd=Path(__file__).parents[1],
-                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                         preexec_fn=hears_ctrl_c)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == str({"fork server": False, "its worker": False,
                                       "a fresh worker": False, "this process": True})

@@ -34,6 +34,7 @@ from sim.interfaces.plots.districts import MAP_INDICATORS
 from sim.params import BASELINE_PATH, load_params
 from sim.experiments.ranges import parse_uncertain
 from sim.experiments.runner import run_one
+from tests.test_experiments_executors import hears_ctrl_c
 
 SMALL_SET = ["--set", "run.persons_per_agent=10", "--set", "run.years=2"]
 REPLICATES = 4
@@ -339,12 +340,6 @@ def _assert_every_file_complete(out: Path) -> None:
         np.testing.assert_allclose(att["p_met"].to_numpy(), p_met)
 
 
-def _hears_ctrl_c() -> None:
-    """Ctrl-C's default action, as a command typed at a terminal has it (pytest started as a
-    background job ignores SIGINT, and its children would inherit that)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_mid_forecast_leaves_no_partial_file(forecast_dir, tmp_path):
     """Real Ctrl-C: SIGINT to the command's process group while its progress bar runs. Far
     more replicates than it will finish, so that on a loaded machine, where this test may read
@@ -358,7 +353,7 @@ def test_ctrl_c_mid_forecast_leaves_no_partial_file(forecast_dir, tmp_path):
         [sys.executable, "-m", "sim.cli", "forecast", "--replicates", "400", "--workers", "2",
          "--out", str(out), "--set", "run.persons_per_agent=10", "--set", "run.years=2"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, start_new_session=True,
-        preexec_fn=_hears_ctrl_c)
+        preexec_fn=hears_ctrl_c)
     os.close(slave)
     seen, done, deadline = b"", 0, time.monotonic() + 60
     try:
