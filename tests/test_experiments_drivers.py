@@ -31,6 +31,48 @@ def test_prim_recovers_the_planted_box(planted):
     assert box.limits["y"][1] == pytest.approx(0.3, abs=0.05)
 
 
+def prim_cases():
+    """(x, met) as a forecast's cells have them (50 futures, dozens of keys, a few planted) and
+    with ties: keys on a coarse grid, so quantiles fall on repeated values."""
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        x = pd.DataFrame(rng.random((50, 24)), columns=[f"k{j:02d}" for j in range(24)])
+        if seed % 2:
+            x = (x * 4).round() / 4  # five values per key
+        score = 2 * x["k03"] - x["k11"] + rng.normal(0, 0.4 + 0.1 * seed, len(x))
+        yield x, (score > np.quantile(score, 0.3 + 0.1 * seed)).to_numpy()
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_prim_peels_exactly_as_ema_workbench_does(case):
+    """sim.experiments.ema.Prim rewrites only how PRIM's peeling step is computed: every box of
+    the trajectory, its statistics and the indices inside it are the library's."""
+    from ema_workbench.analysis import prim as library
+
+    from sim.experiments.ema import Prim
+
+    x, met = list(prim_cases())[case]
+    ours, theirs = Prim(x, met, threshold=0.5).find_box(), library.Prim(x, met, threshold=0.5).find_box()
+    assert len(ours.box_lims) == len(theirs.box_lims) > 2  # it peeled
+    for a, b in zip(ours.box_lims, theirs.box_lims):
+        pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(ours.peeling_trajectory, theirs.peeling_trajectory)
+    np.testing.assert_array_equal(ours.yi, theirs.yi)
+
+
+def test_prim_with_an_integer_key_peels_as_the_library():
+    from ema_workbench.analysis import prim as library
+
+    from sim.experiments.ema import Prim
+
+    x, met = next(prim_cases())
+    x = x.assign(k00=(x["k00"] * 10).astype(int))
+    ours, theirs = Prim(x, met, threshold=0.5).find_box(), library.Prim(x, met, threshold=0.5).find_box()
+    assert len(ours.box_lims) == len(theirs.box_lims)
+    for a, b in zip(ours.box_lims, theirs.box_lims):
+        pd.testing.assert_frame_equal(a, b)
+
+
 def test_importance_and_value_of_information_rank_the_planted_keys_first(planted):
     x, met = planted
     assert set(importance(x, met).index[:2]) == {"x", "y"}

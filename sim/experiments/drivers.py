@@ -5,10 +5,11 @@ replicate, a column per key) and ``met`` whether the target was met in that repl
 answers, each honest about what 50-odd futures can and cannot show:
 
 - :func:`met_box`: scenario discovery with PRIM (``ema_workbench.analysis.prim``, as in the EMA
-  Workbench): the box of assumption values in which the target is met. Of PRIM's peeling
-  trajectory the box with the best balance of coverage (share of the met futures inside the box)
-  and density (share of the futures inside the box that meet it) is kept, then a restriction is
-  dropped while that balance does not suffer, so the box names only keys that matter.
+  Workbench; its peeling step on arrays, :mod:`sim.experiments.ema`): the box of assumption
+  values in which the target is met. Of PRIM's peeling trajectory the box with the best
+  balance of coverage (share of the met futures inside the box) and density (share of the
+  futures inside the box that meet it) is kept, then a restriction is dropped while that
+  balance does not suffer, so the box names only keys that matter.
 - :func:`importance`: extra-trees feature scores (``ema_workbench.analysis.feature_scoring``),
   seeded, summing to 1 over the keys.
 - :func:`value_of_information`: how far P(met) would move, on average, if a key were known to
@@ -18,12 +19,12 @@ answers, each honest about what 50-odd futures can and cannot show:
   assumptions explain (out-of-bag R^2 of a random forest); the rest is chance together with
   what this many futures cannot resolve, so it is a lower bound on the assumptions' share.
 
-EMA Workbench takes seconds to import, so it is imported only when drivers are computed.
+EMA Workbench takes seconds to import, so it is imported (:mod:`sim.experiments.ema`) only when
+drivers are computed.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -48,15 +49,6 @@ class Box:
     limits: dict[str, tuple[float, float]]
     coverage: float
     density: float
-
-
-def ema_quietly():
-    """Import EMA Workbench's analysis modules without its note that ipyparallel is missing."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*ipyparallel.*")
-        from ema_workbench.analysis import feature_scoring, prim
-    logging.getLogger("EMA").setLevel(logging.WARNING)
-    return prim, feature_scoring
 
 
 def is_uncertain(met: np.ndarray) -> bool:
@@ -84,7 +76,8 @@ def box_scores(x: pd.DataFrame, met: np.ndarray, limits) -> tuple[float, float, 
 
 def met_box(x: pd.DataFrame, met: np.ndarray) -> Box | None:
     """PRIM's box of the assumption values under which the target is met (None: no box)."""
-    prim, _ = ema_quietly()
+    from sim.experiments.ema import Prim
+
     met = np.asarray(met, dtype=bool)
     varying = [c for c in x.columns if x[c].nunique() > 1]
     if not varying or not met.any() or met.all():
@@ -92,7 +85,7 @@ def met_box(x: pd.DataFrame, met: np.ndarray) -> Box | None:
     data = plain(x[varying])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = prim.Prim(data, met, threshold=0.5).find_box()
+        found = Prim(data, met, threshold=0.5).find_box()
     init = found.prim.box_init if hasattr(found, "prim") else None
     best, best_f = None, -1.0
     for lims in found.box_lims:
@@ -141,7 +134,8 @@ def prune(x: pd.DataFrame, met: np.ndarray, limits: dict) -> dict:
 
 def importance(x: pd.DataFrame, met: np.ndarray) -> pd.Series:
     """Extra-trees feature scores of the keys for met/not met, largest first (sum 1)."""
-    _, feature_scoring = ema_quietly()
+    from sim.experiments.ema import feature_scoring
+
     scores, _ = feature_scoring.get_ex_feature_scores(
         plain(x), np.asarray(met, dtype=int),
         random_state=FOREST_SEED)
