@@ -131,3 +131,78 @@ def test_workers_and_their_fork_server_are_deaf_to_ctrl_c_from_the_start(tmp_pat
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == str({"fork server": False, "its worker": False,
                                       "a fresh worker": False, "this process": True})
+
+
+_FRESH_POOL = """
+import sys
+import threading
+import time
+from sim.experiments.executors.local import LocalExecutor
+
+
+def has(module):
+    return module in sys.modules
+
+
+if __name__ == "__main__":
+    import json.tool  # a module a worker would not import on its own
+    with LocalExecutor(1, fresh=True) as ex:
+        forked = ex.submit(has, "json.tool").result()
+    threading.Thread(target=time.sleep, args=(1,)).start()  # a second thread: forking is unsafe
+    with LocalExecutor(1, fresh=True) as ex:
+        spawned = ex.submit(has, "json.tool").result()
+    print(forked, spawned)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks only on Linux")
+def test_a_fresh_pool_forks_this_process_only_while_it_is_single_threaded(tmp_path):
+    """A fresh pool's worker is a fork of a single-threaded process (it has what the process
+    imported: no second import of pandas and the plots) and a new interpreter otherwise."""
+    script = tmp_path / "fresh.py"
+    script.write_text(_FRESH_POOL)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "False"]
+
+
+_EARLY_SERVER = """
+import sys
+from multiprocessing import forkserver
+from sim.experiments.processes import start_fork_server_early
+
+start_fork_server_early(1)
+alone = forkserver._forkserver._forkserver_pid
+start_fork_server_early(2)
+print(alone is None, forkserver._forkserver._forkserver_pid is not None,
+      any(m.startswith(("sim.model", "pandas", "mesa")) for m in sys.modules))
+"""
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no fork server here")
+def test_the_fork_server_can_start_before_this_process_imports_the_model(tmp_path):
+    """start_fork_server_early (the command line's first step for pooled commands) starts the
+    fork server for more than one worker only, importing nothing of the model here."""
+    out = subprocess.run([sys.executable, "-c", _EARLY_SERVER], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True", "False"]
+
+
+@pytest.mark.parametrize("argv, started", [
+    (["forecast", "--workers", "3", "--replicates", "0"], [3]),
+    (["sweep", "nothing.toml", "--workers", "2", "--executor", "dask"], []),
+    (["run", "--seed", "-1"], []),
+])
+def test_pooled_commands_start_the_fork_server_first(monkeypatch, argv, started):
+    """The command line starts the fork server before the command runs (and validates), for
+    the commands that run simulations on a local pool only."""
+    import sim.experiments.processes as processes
+    from sim.interfaces.cli import main
+
+    calls = []
+    monkeypatch.setattr(processes, "start_fork_server_early", calls.append)
+    assert main(argv) == 2  # (each argv is invalid: nothing runs)
+    assert calls == started

@@ -208,10 +208,11 @@ def forecast_drivers(annual: pd.DataFrame, x_of: dict[str, pd.DataFrame], att: p
 
 
 class DriverTables:
-    """:func:`forecast_drivers` under way. Entering hands every job to ``workers - 1`` fresh
-    worker processes (each imports EMA Workbench once, not the model), so the caller can draw
-    while they compute; :meth:`drivers_of` gives one target's drivers rows (the cells go out
-    target by target, in the order of ``targets``), :meth:`result` the tables. Whatever this
+    """:func:`forecast_drivers` under way. Entering hands every job to ``workers - 1`` worker
+    processes of their own (forks of this one where that is safe, each importing EMA Workbench
+    once; see ``LocalExecutor(fresh=True)``), so the caller can draw while they compute;
+    :meth:`drivers_of` gives one target's drivers rows (the cells go out target by target, in
+    the order of ``targets``), :meth:`result` the tables. Whatever this
     process waits for it computes itself instead (:class:`SharedJobs`): it is the last of the
     ``workers``. So two workers are one process beside this one, which keeps a forecast's
     memory down while it draws, and no core idles once it is done drawing; :attr:`shared`

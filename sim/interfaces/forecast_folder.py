@@ -86,8 +86,8 @@ def write_forecast(folder: OutputFolder, runs: ForecastRuns) -> tuple[pd.DataFra
     """Write the whole folder and move it into place; returns the earliest years and the
     figures (maps included). Leaving early (an error, Ctrl-C) leaves ``folder.out`` as it was.
 
-    The driver tables (PRIM and the trees, the longest part) are computed on fresh worker
-    processes (``workers - 1`` of them) while this process writes the district maps and draws
+    The driver tables (PRIM and the trees, the longest part) are computed on worker processes
+    of their own (``workers - 1`` of them) while this process writes the district maps and draws
     the figures that do not need them (queued behind the drivers' jobs, so a worker done with
     those draws too); then this process joins in, drawing each target's drivers figure as its
     cells are done; the summary and report follow. The manifest records the wall seconds of

@@ -8,11 +8,11 @@ of completion; callers sort by the job's labels before writing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.experiments.processes import default_workers  # (re-exported: the executors' default)
 from sim.experiments.runner import RunResult, run_one
 from sim.params import Params
 
@@ -31,10 +31,6 @@ def execute(job: Job) -> RunResult:
     """Run one job (in whatever process this is called)."""
     return run_one(job.params, seed=job.seed, scenario=job.scenario,
                    replicate=job.replicate, monthly=job.monthly)
-
-
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 class ExecutorError(RuntimeError):

@@ -9,9 +9,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 
 from sim.experiments.executors.base import Executor, Job, Outcome, default_workers, execute, tick
+from sim.experiments.processes import (deaf_to_ctrl_c, fresh_context, start_server_deaf_to_ctrl_c,
+                                       stop_idle_fork_server, worker_context)
 from sim.experiments.runner import RunResult
 
 
@@ -21,10 +22,10 @@ class LocalExecutor(Executor):
     At most ``2 * workers`` jobs are in flight, so a long job list is never all submitted at
     once and memory stays flat. One pool for a whole study pays the workers' start-up once.
 
-    ``fresh``: the workers are new interpreters (started by "spawn") that import only what
-    their jobs need, not the model the fork server preloads, and there is a pool even for one
-    worker (its jobs run beside this process). An idle fork server is stopped first: for work
-    after the simulation (the driver tables) its preloaded model would only hold memory."""
+    ``fresh``: the workers are not the fork server's but this process's own (see
+    :func:`fresh_context`), and there is a pool even for one worker (its jobs run beside this
+    process). An idle fork server is stopped first: for work after the simulation (the driver
+    tables) its preloaded model would only hold memory."""
 
     def __init__(self, workers: int | None = None, fresh: bool = False):
         self.workers = workers or default_workers()
@@ -35,7 +36,7 @@ class LocalExecutor(Executor):
         if self.fresh:
             stop_idle_fork_server()
             self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                            mp_context=multiprocessing.get_context("spawn"),
+                                            mp_context=fresh_context(),
                                             initializer=exit_with_parent, initargs=(os.getpid(),))
         elif self.workers > 1:
             ctx = worker_context()
@@ -86,79 +87,6 @@ def _in_process(jobs, fn, bar, return_exceptions: bool) -> Iterator[Outcome]:
             result = exc
         tick(bar, job)
         yield job, result
-
-
-def worker_context():
-    """Start workers from a fork server that has imported the model once.
-
-    Importing Mesa forces the "spawn" start method, under which every worker re-imports Mesa,
-    pandas and the model (1-2.5 s of CPU each); a fork server pays that once and forks
-    workers from a clean, single-threaded process."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.experiments.executors.base"])
-    return ctx
-
-
-def start_server_deaf_to_ctrl_c(ctx) -> None:
-    """Start the fork server deaf to SIGINT, so it and the workers it forks ignore Ctrl-C
-    (which the terminal sends the whole process group): only this process handles it, and a
-    Ctrl-C that lands while the server is still importing prints no traceback."""
-    if ctx.get_start_method() != "forkserver":
-        return
-    from multiprocessing import forkserver
-
-    with deaf_to_ctrl_c():
-        forkserver.ensure_running()
-
-
-@contextmanager
-def deaf_to_ctrl_c():
-    """Processes started in this block never see Ctrl-C; this process does not lose one.
-
-    On POSIX, SIGINT is *blocked* on the main thread for the block: a child inherits the
-    blocked signal (through fork and exec) and never receives it, while a Ctrl-C that lands
-    here during the block stays pending and is raised as soon as the block ends. (Ignoring
-    it instead, as the children should, would drop a Ctrl-C that arrives in the block: a pool
-    starts its workers in ``submit``, right after a run finishes and the progress bar ticks,
-    which is just when a user reading the bar presses Ctrl-C.) Without signal masks (Windows)
-    SIGINT is ignored for the block. Elsewhere than the main thread nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    if hasattr(signal, "pthread_sigmask"):
-        # The resource tracker unblocks SIGINT when it starts (CPython's guard for its own
-        # start-up), which inside the block would expose whatever starts after it: start it first.
-        from multiprocessing import resource_tracker
-
-        resource_tracker.ensure_running()
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def stop_idle_fork_server() -> None:
-    """Stop the fork server when no process it forked is alive (the next pool that needs one
-    starts it again). Its preloaded model (~150 MB resident) is of no use to work done after
-    the simulation. Python offers no public way to stop it: without the private ``_stop`` (in
-    CPython since 3.8) it simply stays."""
-    if ("forkserver" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.active_children()):
-        return
-    from multiprocessing import forkserver
-
-    server = getattr(forkserver, "_forkserver", None)
-    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
-        server._stop()
 
 
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:

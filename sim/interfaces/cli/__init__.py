@@ -236,6 +236,9 @@ def _add_dashboard(sub) -> None:
 
 
 RESUMABLE = ("sweep", "sensitivity", "optimize", "calibrate")
+# Commands that run their simulations on a local pool of workers (with --workers other than 1):
+# its fork server starts before the command's own imports (start_fork_server_early).
+POOLED = ("forecast", *RESUMABLE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         print("skills-sim: interrupted", file=sys.stderr)
         return 130
     try:
+        if args.command in POOLED and getattr(args, "executor", "local") == "local":
+            from sim.experiments.processes import start_fork_server_early
+
+            start_fork_server_early(getattr(args, "workers", 1))
         return args.func(args)
     except ParamError as exc:
         print(f"skills-sim {args.command}: error: {exc}", file=sys.stderr)
