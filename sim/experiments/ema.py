@@ -16,7 +16,7 @@ Import this module only where drivers are computed: it imports EMA Workbench (se
   candidate becomes a DataFrame. Same quantiles (``get_quantile``), same objective function,
   same stable sort on (objective, unrestricted dimensions), so the same boxes, trajectory and
   indices (``tests/test_experiments_drivers.py`` compares the two on random and tied data);
-  about 2.5 times faster over a forecast's cells. Boxes over integer or categorical columns
+  two to three times faster over a forecast's cells. Boxes over integer or categorical columns
   peel as the library does.
 """
 
@@ -59,6 +59,8 @@ with warnings.catch_warnings(), cheap_outer_frames():
     from ema_workbench.analysis import feature_scoring, prim
     from ema_workbench.analysis.prim_util import get_quantile
 logging.getLogger("EMA").setLevel(logging.WARNING)
+
+__all__ = ["Prim", "prim", "feature_scoring", "cheap_outer_frames"]
 
 
 class Prim(prim.Prim):

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.experiments.processes import default_workers  # (re-exported: the executors' default)
+from sim.experiments.processes import default_workers
 from sim.experiments.runner import RunResult, run_one
 from sim.params import Params
+
+__all__ = ["Job", "execute", "default_workers", "ExecutorError", "Outcome", "Executor", "tick"]
 
 
 @dataclass(frozen=True)
