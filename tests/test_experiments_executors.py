@@ -65,11 +65,11 @@ def test_shared_jobs_run_once_each_here_or_on_the_worker_and_come_back_in_order(
     assert [pid for pid, _ in alone.results([alone.add(_pid_after, 0.0)])] == [os.getpid()]
 
 
-
 def hears_ctrl_c() -> None:
     """For ``preexec_fn``: Ctrl-C's default action, as a command typed at a terminal has it
     (pytest started as a background job ignores SIGINT, and its children would inherit that)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks here")
 def test_a_ctrl_c_while_a_worker_starts_reaches_this_process_and_not_the_worker():
