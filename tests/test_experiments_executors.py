@@ -2,7 +2,8 @@
 stopped once idle (its preloaded model would only hold memory beside the work that follows),
 never while a worker it forked is alive; a fresh pool has a worker even when asked for one;
 jobs shared between a pool and this process run once each, wherever they run; processes
-started while workers start never see Ctrl-C, and this process never loses one."""
+started while workers start never see Ctrl-C, and this process never loses one; workers set
+what they imported aside from the garbage collector."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def test_a_fresh_pool_of_one_runs_its_jobs_in_another_process():
         assert ex.pool is None  # one worker: in this process
     with LocalExecutor(1, fresh=True) as ex:
         assert ex.submit(os.getpid).result() != os.getpid()
+
+
+def test_workers_set_what_they_imported_aside_from_the_garbage_collector():
+    """Both kinds of pool: the fork server's workers (the model preloaded) and a fresh pool's."""
+    import gc
+
+    for workers, fresh in ((2, False), (1, True)):
+        with LocalExecutor(workers, fresh=fresh) as ex:
+            frozen = ex.submit(gc.get_freeze_count).result()
+        assert frozen > 10_000, (workers, fresh, frozen)  # the modules' objects, not a handful
 
 
 def _pid_after(seconds: float) -> int:

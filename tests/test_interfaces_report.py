@@ -82,6 +82,25 @@ def test_pdf_has_answers_first_then_a_page_per_figure_then_definitions_and_detai
         assert str(folder.parent) not in text and "/tmp" not in text
 
 
+def test_pdf_figure_pages_embed_each_figure_at_its_own_pixels(folder):
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from sim.interfaces.report_files import _forecast
+    from sim.interfaces.plots.forecast import read_manifest
+
+    report = _forecast(folder, read_manifest(folder))
+    assert report.figures
+    # matplotlib's pages share one dictionary of images: the document's, in page order.
+    embedded = [im.image for im in PdfReader(folder / "report.pdf").pages[1].images]
+    sizes = []
+    for _caption, png in report.figures:
+        with Image.open(png) as original:
+            sizes.append(original.size)
+    assert [im.size for im in embedded] == sizes  # not resampled to the page's resolution
+    assert {im.mode for im in embedded} == {"RGB"}  # opaque figures need no alpha mask
+
+
 def test_report_command_rewrites_both_files_and_refuses_a_run_folder(folder, tmp_path, capsys):
     d = tmp_path / "copy"
     shutil.copytree(folder, d)

@@ -10,7 +10,7 @@ import pytest
 
 from sim.model.enrollment import best_scores
 from sim.model.labour_market import _draw
-from sim.model.students import count_pairs
+from sim.model.students import RowsBySchoolGroup, StudentArrays, count_pairs
 
 
 def test_best_scores_is_a_stable_sorts_first_k_ties_included():
@@ -51,3 +51,19 @@ def test_draw_over_posts_equals_the_cumulative_search(dtype):
     assert np.array_equal(_draw(weights, uniform), expected)
     # float weights keep the search
     assert np.array_equal(_draw(weights.astype(float), uniform[:20000]), expected[:20000])
+
+
+def test_rows_by_school_group_gives_each_blocks_rows_in_ascending_order():
+    """Every (school, group) lookup, keys past the last student's and an empty mask included,
+    gives what a scan of every student gives."""
+    rng = np.random.default_rng(3)
+    students = StudentArrays(capacity=16)
+    n = 2000
+    students.append(n, school=rng.integers(0, 6, n), group=rng.integers(0, 5, n))
+    view = students.view("school"), students.view("group")
+    for mask in (rng.random(n) < 0.3, (view[0] < 3) & (view[1] < 2), np.zeros(n, dtype=bool)):
+        by = RowsBySchoolGroup(students, mask, n_groups=5)
+        for school in range(8):
+            for group in range(5):
+                expected = np.flatnonzero(mask & (view[0] == school) & (view[1] == group))
+                assert np.array_equal(by.get(school, group), expected), (school, group)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
@@ -71,13 +72,18 @@ def _answers_page(report: Report) -> Figure:
 
 
 def _figure_page(caption: str, png: Path) -> Figure:
-    from matplotlib.image import imread
+    """A figure's PNG on a page of its own, embedded at its own pixels: the PDF viewer scales
+    it (``interpolation="none"`` on a vector backend), so the page costs no resampling, and an
+    opaque figure is embedded as RGB (no alpha mask to encode beside it)."""
+    from PIL import Image
 
-    image = imread(png)
+    with Image.open(png) as im:
+        opaque = im.mode == "RGBA" and im.getextrema()[3][0] == 255
+        image = np.asarray(im.convert("RGB") if opaque else im)
     h, w = image.shape[:2]
     fig = Figure(figsize=A4_LANDSCAPE if w > h else A4)
     ax = fig.add_axes((0.04, 0.08, 0.92, 0.86))
-    ax.imshow(image, interpolation="antialiased")
+    ax.imshow(image, interpolation="none")
     ax.axis("off")
     fig.text(0.04, 0.04, "\n".join(textwrap.wrap(plain_text(caption), 150)), fontsize=9,
              va="top")

@@ -201,8 +201,9 @@ def choice_utility(model: SkillsModel, interest, opt_group, ids, considered, km)
         per_school = pc.beta_distance_per_km * km[lo:hi]
         per_school += fixed[considered[lo:hi]]
         ub = u[lo:hi]
-        ub.reshape(len(ub), k, m)[:] = per_school[:, :, None]  # repeated over the school's majors
-        ub += prospects_of.take(shifted, mode="clip")
+        # The school's term repeated over its majors, plus each option's prospects, in one pass.
+        np.add(per_school[:, :, None], prospects_of.take(shifted, mode="clip").reshape(len(ub), k, m),
+               out=ub.reshape(len(ub), k, m))
         # Each applicant's weighted taste for each option's group: a flat lookup into the
         # block's (applicants, G) table (take_along_axis builds index grids per call).
         tastes = np.float32(pc.beta_interest) * interest[lo:hi].astype(np.float32)
@@ -263,11 +264,11 @@ def ration(utility: np.ndarray, ids: np.ndarray, priority: np.ndarray, seats: np
         prio, who = prio[rejected], who[rejected]
         u[np.arange(who.size), col[rejected]] = -np.inf
         # Options that filled up are closed to everyone still looking (once: the rows left
-        # later are among those closed to now), by adding -inf to them: a lookup and an add
-        # cost a third of a boolean mask's gather and masked write.
+        # later are among those closed to now): a lookup of which entries are closed (one byte
+        # each) and a masked write of -inf, in place.
         newly_full = np.append(seats <= 0, False) & ~closed
         if newly_full.any() and who.size:
-            u += np.where(newly_full, np.float32(-np.inf), np.float32(0)).take(opt)
+            np.copyto(u, np.float32(-np.inf), where=newly_full.take(opt))
             closed |= newly_full
     return assigned, first_choice
 

@@ -43,18 +43,18 @@ class PartnershipTable:
             self.since_year[school, firm] = year
         self.last_active[school, firm] = year
 
-    def same_group(self, firm: int) -> np.ndarray:
-        g = self.enterprise_group[firm]
-        return (self.school_group == g) & (g >= 0)
-
     def choose_school(self, model: SkillsModel, firm: int, group: int, rng: np.random.Generator) -> int:
         """A partner school teaching ``group`` for ``firm``, or -1 if none does (drawn with the
         calling programme's random stream)."""
         pp = model.p.partnerships
-        w = self._reach_weights(model)[firm]
-        w = w * (1.0 + pp.existing_partner_weight * (self.since_year[:, firm] > 0))
-        w = w * (1.0 + pp.group_weight * self.same_group(firm))
-        w = np.where(model.schools.offered[:, group], w, 0.0)
+        # The factors are 1 or 1 + weight, so each product is the one the formula gives; a
+        # firm in no group multiplies by 1 throughout, which changes nothing.
+        w = self._reach_weights(model)[firm] * np.where(self.since_year[:, firm] > 0,
+                                                         1.0 + pp.existing_partner_weight, 1.0)
+        g = self.enterprise_group[firm]
+        if g >= 0:
+            w *= np.where(self.school_group == g, 1.0 + pp.group_weight, 1.0)
+        w[~model.schools.offered[:, group]] = 0.0
         total = w.sum()
         if total <= 0:  # no school teaches the group (or none within reach)
             return -1

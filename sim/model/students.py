@@ -80,12 +80,17 @@ class RowsBySchoolGroup:
         rows = np.flatnonzero(mask)
         key = students.school[rows].astype(np.int64) * n_groups + students.group[rows]
         order = np.argsort(key, kind="stable")
-        self.rows, self._key, self._g = rows[order], key[order], n_groups
+        self.rows, self._g = rows[order], n_groups
+        # Where each key's block starts (as Python ints): a lookup is two list reads, not a
+        # search through a fresh array (thousands of lookups a year).
+        key = key[order]
+        self._start = np.searchsorted(key, np.arange(int(key[-1]) + 2 if key.size else 1)).tolist()
 
     def get(self, school: int, group: int) -> np.ndarray:
         k = school * self._g + group
-        lo, hi = np.searchsorted(self._key, [k, k + 1])
-        return self.rows[lo:hi]
+        if not 0 <= k < len(self._start) - 1:  # no such student: an empty block
+            return self.rows[:0]
+        return self.rows[self._start[k]:self._start[k + 1]]
 
 
 class StudentArrays:
