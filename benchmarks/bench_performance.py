@@ -283,7 +283,7 @@ def run_forecast(workers: int, extra: tuple[str, ...] = ()) -> dict:
 def report_throughput(add, repeats: int, scale: float) -> None:
     best = {k: v for k, v in run_case("side_by_side", {"repeats": repeats, "scale": scale}).items()
             if isinstance(v, dict)}
-    obj, bat, boltz = best["objects"], best["batch"], best["boltzmann"]
+    obj, bat = best["objects"], best["batch"]
     add("throughput", "mean agents alive (students in the system, schools, enterprises)",
         round(bat["agent_steps"] / bat["months"]))
     for clock in ("wall", "cpu"):

@@ -148,7 +148,7 @@ def group_mix(model: SkillsModel) -> np.ndarray:
 def sector_mix(p: Params) -> np.ndarray:
     """(G, G) share of a sector's firms' vacancies by major group (rows: the firm's sector)."""
     sectors = list(p.sectors.values())
-    own, G = p.enterprises.own_group_share, len(sectors)
+    own = p.enterprises.own_group_share
     family = [s.family for s in sectors]
     related = np.array([[a is not None and a == b for b in family] for a in family])
     weight = np.where(related, p.enterprises.related_group_weight, 1.0)

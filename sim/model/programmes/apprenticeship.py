@@ -76,7 +76,7 @@ class Apprenticeship(Programme):
     def intake(self, model) -> None:
         if not self.active:
             return
-        lv, ent, st, ppa = self.levers, model.enterprises, model.students, model.persons_per_agent
+        lv, ent, ppa = self.levers, model.enterprises, model.persons_per_agent
         staff = ent.employees
         # The line is split between the two schemes (funded through different channels).
         line = model.budget.available[self.budget_line]
