@@ -83,6 +83,20 @@ def test_importance_and_value_of_information_rank_the_planted_keys_first(planted
     assert voi.drop(["x", "y"]).max() < voi[["x", "y"]].min()
 
 
+def test_importance_gives_ema_workbenchs_scores_without_the_out_of_bag_score(planted):
+    """Skipping the out-of-bag score (which importance would throw away) keeps the trees."""
+    from sim.experiments.drivers import FOREST_SEED, plain
+    from sim.experiments.ema import feature_scoring
+
+    x, met = planted
+    for rows in (slice(None), slice(0, 50)):  # a forecast's 50 futures, and many
+        xs, m = x.iloc[rows], met[rows]
+        library, _ = feature_scoring.get_ex_feature_scores(plain(xs), m.astype(int),
+                                                           random_state=FOREST_SEED)
+        expected = library.iloc[:, 0].sort_values(ascending=False, kind="mergesort")
+        pd.testing.assert_series_equal(importance(xs, m), expected, check_names=False)
+
+
 def test_assumption_share_is_near_the_planted_share():
     rng = np.random.default_rng(5)
     x = pd.DataFrame(rng.random((400, 5)), columns=list("abcde"))
