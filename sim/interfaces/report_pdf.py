@@ -1,5 +1,5 @@
 """``report.pdf``: the report's content on A4 pages with matplotlib's multi-page PDF backend
-(no extra dependency): the answers first, one figure per page, then definitions, assumptions
+(and Pillow, which matplotlib needs anyway, to read the figures): the answers first, one figure per page, then definitions, assumptions
 and run details. Text is real PDF text, so it can be searched and copied."""
 
 from __future__ import annotations
