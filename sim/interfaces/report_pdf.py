@@ -1,6 +1,7 @@
 """``report.pdf``: the report's content on A4 pages with matplotlib's multi-page PDF backend
-(and Pillow, which matplotlib needs anyway, to read the figures): the answers first, one figure per page, then definitions, assumptions
-and run details. Text is real PDF text, so it can be searched and copied."""
+(and Pillow, which matplotlib needs anyway, to read the figures): the answers first, one figure
+per page, then definitions, assumptions and run details. Text is real PDF text, so it can be
+searched and copied."""
 
 from __future__ import annotations
 
