@@ -79,8 +79,9 @@ def _figure_page(caption: str, png: Path) -> Figure:
     from PIL import Image
 
     with Image.open(png) as im:
-        opaque = im.mode == "RGBA" and im.getextrema()[3][0] == 255
-        image = np.asarray(im.convert("RGB") if opaque else im)
+        rgba = im.convert("RGBA")  # (a palette or grey PNG as colours, not as its indices)
+        opaque = rgba.getextrema()[3][0] == 255
+        image = np.asarray(rgba.convert("RGB") if opaque else rgba)
     h, w = image.shape[:2]
     fig = Figure(figsize=A4_LANDSCAPE if w > h else A4)
     ax = fig.add_axes((0.04, 0.08, 0.92, 0.86))
